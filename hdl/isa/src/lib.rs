@@ -7,6 +7,7 @@
 pub mod config;
 pub mod encode;
 pub mod instr;
+pub mod timing;
 
 pub use config::{EngineConfig, MemTiming};
 pub use encode::{decode, decode_program, encode, encode_program};

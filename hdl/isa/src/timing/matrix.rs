@@ -1,0 +1,1 @@
+//! Cycle counts of `matmul` on the matrix unit (owned by the matrix-unit design).

@@ -1,0 +1,1 @@
+//! Cycle counts of `requant` and the SFU operations (owned by the SFU design).

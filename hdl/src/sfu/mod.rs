@@ -1,0 +1,1 @@
+//! The special-function unit: requantisation, softmax, norms, LUT activations, RoPE, add, mul.
