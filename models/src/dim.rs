@@ -21,12 +21,20 @@ pub struct Bindings {
 impl Bindings {
     /// Prefill of `seq` prompt tokens for `batch` sequences with no earlier context.
     pub fn prefill(batch: u64, seq: u64) -> Self {
-        Bindings { batch, seq, kv_len: seq }
+        Bindings {
+            batch,
+            seq,
+            kv_len: seq,
+        }
     }
     /// One decode step for `batch` sequences whose context (including the new
     /// token) is `kv_len` long.
     pub fn decode(batch: u64, kv_len: u64) -> Self {
-        Bindings { batch, seq: 1, kv_len }
+        Bindings {
+            batch,
+            seq: 1,
+            kv_len,
+        }
     }
 }
 
@@ -46,26 +54,41 @@ pub struct Dim {
 impl Dim {
     /// A constant dimension.
     pub const fn c(coeff: u64) -> Self {
-        Dim { coeff, b: 0, s: 0, l: 0 }
-    }
-    /// The batch symbol `B`.
-    pub const B: Dim = Dim { coeff: 1, b: 1, s: 0, l: 0 };
-    /// The new-token symbol `S`.
-    pub const S: Dim = Dim { coeff: 1, b: 0, s: 1, l: 0 };
-    /// The KV-length symbol `L`.
-    pub const L: Dim = Dim { coeff: 1, b: 0, s: 0, l: 1 };
-    /// `B*S`: all new tokens of the step.
-    pub const TOKENS: Dim = Dim { coeff: 1, b: 1, s: 1, l: 0 };
-
-    /// Product of two monomials.
-    pub fn mul(self, o: Dim) -> Dim {
         Dim {
-            coeff: self.coeff.saturating_mul(o.coeff),
-            b: self.b + o.b,
-            s: self.s + o.s,
-            l: self.l + o.l,
+            coeff,
+            b: 0,
+            s: 0,
+            l: 0,
         }
     }
+    /// The batch symbol `B`.
+    pub const B: Dim = Dim {
+        coeff: 1,
+        b: 1,
+        s: 0,
+        l: 0,
+    };
+    /// The new-token symbol `S`.
+    pub const S: Dim = Dim {
+        coeff: 1,
+        b: 0,
+        s: 1,
+        l: 0,
+    };
+    /// The KV-length symbol `L`.
+    pub const L: Dim = Dim {
+        coeff: 1,
+        b: 0,
+        s: 0,
+        l: 1,
+    };
+    /// `B*S`: all new tokens of the step.
+    pub const TOKENS: Dim = Dim {
+        coeff: 1,
+        b: 1,
+        s: 1,
+        l: 0,
+    };
 
     /// Value under concrete bindings (saturating on overflow).
     pub fn eval(self, v: &Bindings) -> u64 {
@@ -90,10 +113,10 @@ impl Dim {
             let f = factor.trim();
             any = true;
             d = match f {
-                "B" => d.mul(Dim::B),
-                "S" => d.mul(Dim::S),
-                "L" => d.mul(Dim::L),
-                _ => d.mul(Dim::c(f.parse().ok()?)),
+                "B" => d * Dim::B,
+                "S" => d * Dim::S,
+                "L" => d * Dim::L,
+                _ => d * Dim::c(f.parse().ok()?),
             };
         }
         any.then_some(d)
@@ -122,7 +145,9 @@ pub struct Shape(pub Vec<Dim>);
 impl Shape {
     /// Number of elements under concrete bindings.
     pub fn numel(&self, v: &Bindings) -> u64 {
-        self.0.iter().fold(1u64, |acc, d| acc.saturating_mul(d.eval(v)))
+        self.0
+            .iter()
+            .fold(1u64, |acc, d| acc.saturating_mul(d.eval(v)))
     }
     /// Concrete dimensions under bindings.
     pub fn eval(&self, v: &Bindings) -> Vec<u64> {
@@ -134,6 +159,20 @@ impl fmt::Display for Shape {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let parts: Vec<String> = self.0.iter().map(|d| d.to_string()).collect();
         write!(f, "[{}]", parts.join(","))
+    }
+}
+
+impl std::ops::Mul for Dim {
+    type Output = Dim;
+
+    /// Product of two monomials.
+    fn mul(self, o: Dim) -> Dim {
+        Dim {
+            coeff: self.coeff.saturating_mul(o.coeff),
+            b: self.b + o.b,
+            s: self.s + o.s,
+            l: self.l + o.l,
+        }
     }
 }
 

@@ -209,8 +209,14 @@ impl OpKind {
     pub fn name(&self) -> &'static str {
         match self {
             OpKind::Embedding { .. } => "embedding",
-            OpKind::Norm { kind: NormKind::RmsNorm, .. } => "rmsnorm",
-            OpKind::Norm { kind: NormKind::LayerNorm, .. } => "layernorm",
+            OpKind::Norm {
+                kind: NormKind::RmsNorm,
+                ..
+            } => "rmsnorm",
+            OpKind::Norm {
+                kind: NormKind::LayerNorm,
+                ..
+            } => "layernorm",
             OpKind::Linear { .. } => "linear",
             OpKind::MoeLinear { .. } => "moe_linear",
             OpKind::Rope { .. } => "rope",
@@ -279,7 +285,10 @@ impl Graph {
             self.g.add_edge(
                 NodeIndex::new(src.0 as usize),
                 n,
-                Tensor { shape, slot: slot as u8 },
+                Tensor {
+                    shape,
+                    slot: slot as u8,
+                },
             );
         }
         self.order.push(id);
@@ -340,7 +349,10 @@ impl Graph {
 
     /// Number of decoder layers present (max layer index + 1).
     pub fn layer_count(&self) -> u32 {
-        self.ops().filter_map(|(_, o)| o.layer).max().map_or(0, |l| l + 1)
+        self.ops()
+            .filter_map(|(_, o)| o.layer)
+            .max()
+            .map_or(0, |l| l + 1)
     }
 
     /// The underlying petgraph, for algorithms that want it.
@@ -351,5 +363,18 @@ impl Graph {
     /// Edge ids (for exporters).
     pub fn edge_ids(&self) -> impl Iterator<Item = EdgeIndex> + '_ {
         self.g.edge_indices()
+    }
+}
+
+/// Two graphs are equal when they hold the same ops in the same order, with
+/// the same ids and the same input tensors (what the text form preserves).
+impl PartialEq for Graph {
+    fn eq(&self, other: &Self) -> bool {
+        self.tied == other.tied
+            && self.order == other.order
+            && self
+                .ops()
+                .zip(other.ops())
+                .all(|((id, a), (_, b))| a == b && self.inputs(id) == other.inputs(id))
     }
 }

@@ -6,17 +6,33 @@
 //! [`Graph`] built from a [`ModelSpec`] and priced with a [`QuantScheme`].
 
 pub mod build;
+pub mod calibration;
+pub mod catalog;
+pub mod collective;
 pub mod device;
+pub mod device_file;
 pub mod dim;
+pub mod dot;
+pub mod estimate;
+pub mod gguf;
 pub mod graph;
+pub mod hf;
+pub mod load;
 pub mod quant;
+pub mod safetensors;
 pub mod spec;
 pub mod suggest;
+pub mod text;
 pub mod work;
+pub mod zoo;
 
 pub use build::{Attention, BuildOptions};
+pub use calibration::Calibration;
+pub use device::{Device, DeviceKind, Val};
 pub use dim::{Bindings, Dim, Shape};
+pub use estimate::{Bound, Estimator, OpEstimate};
 pub use graph::{Graph, LinearRole, Op, OpId, OpKind};
+pub use load::{load, LoadedModel};
 pub use quant::{Precision, QuantScheme};
 pub use spec::{ActFn, Family, ModelSpec, MoeSpec, NormKind, Positions};
 pub use work::{op_work, ComputeClass, GemmShape, OpWork};
@@ -52,6 +68,29 @@ pub enum ModelError {
         what: String,
         /// Every violation found.
         problems: Vec<String>,
+    },
+    /// A syntax error in a text file (JSON, the graph text form) at a
+    /// 1-based line and column.
+    #[error("{file}:{line}:{column}: {message}")]
+    Syntax {
+        /// File (or argument) being read.
+        file: String,
+        /// Line, from 1.
+        line: usize,
+        /// Column, from 1.
+        column: usize,
+        /// What was expected there (and what was found).
+        message: String,
+    },
+    /// A malformed or truncated binary file (GGUF, safetensors).
+    #[error("{file}: at byte offset {offset}: {message}")]
+    Binary {
+        /// The file.
+        file: String,
+        /// Byte offset of the offending field.
+        offset: u64,
+        /// What was expected there (and what was found).
+        message: String,
     },
     /// An I/O failure on a named file.
     #[error("{file}: {source}")]

@@ -145,24 +145,27 @@ impl QuantScheme {
         let s = spec.trim().to_ascii_lowercase();
         let mut parts = s.split('+');
         let head = parts.next().unwrap_or("");
-        let mut q = Self::preset(head).or_else(|| Self::generic(head)).ok_or_else(|| {
-            ModelError::Unknown {
+        let mut q = Self::preset(head)
+            .or_else(|| Self::generic(head))
+            .ok_or_else(|| ModelError::Unknown {
                 what: "quantization scheme".into(),
                 name: spec.to_string(),
                 suggestions: crate::suggest::closest(head, PRESETS.iter().copied()),
-            }
-        })?;
+            })?;
         for ov in parts {
             let (pat, bits) = ov.split_once('=').ok_or_else(|| ModelError::Parse {
                 file: "--quant".into(),
                 field: ov.to_string(),
                 expected: "an override PATTERN=BITS such as lm_head=8".into(),
             })?;
-            let b: u32 = bits.trim_start_matches('w').parse().map_err(|_| ModelError::Parse {
-                file: "--quant".into(),
-                field: ov.to_string(),
-                expected: "an integer bit-width after '='".into(),
-            })?;
+            let b: u32 = bits
+                .trim_start_matches('w')
+                .parse()
+                .map_err(|_| ModelError::Parse {
+                    file: "--quant".into(),
+                    field: ov.to_string(),
+                    expected: "an integer bit-width after '='".into(),
+                })?;
             if ![2, 3, 4, 8, 16].contains(&b) {
                 return Err(ModelError::Parse {
                     file: "--quant".into(),
@@ -263,7 +266,9 @@ impl QuantScheme {
 
     /// The override matching an op name, if any.
     pub fn override_for(&self, op_name: &str) -> Option<&QuantOverride> {
-        self.overrides.iter().find(|o| glob_match(&o.pattern, op_name))
+        self.overrides
+            .iter()
+            .find(|o| glob_match(&o.pattern, op_name))
     }
 
     /// Effective bits per weight of the op `op_name` with input dimension `k`.
@@ -276,7 +281,8 @@ impl QuantScheme {
 
     /// Integer weight width of an op (before scales).
     pub fn weight_bits_of(&self, op_name: &str) -> u32 {
-        self.override_for(op_name).map_or(self.weight_bits, |o| o.weight_bits)
+        self.override_for(op_name)
+            .map_or(self.weight_bits, |o| o.weight_bits)
     }
 
     /// Bytes per activation element.
@@ -374,7 +380,10 @@ mod tests {
         let q = QuantScheme::parse("fp16").unwrap();
         assert_eq!(q.bits_per_weight_for(16, 4096), 16.0);
         let q = QuantScheme::parse("w2a8kv4").unwrap();
-        assert_eq!((q.weight_bits, q.act_bits, q.kv_bits, q.group_size), (2, 8, 4, Some(64)));
+        assert_eq!(
+            (q.weight_bits, q.act_bits, q.kv_bits, q.group_size),
+            (2, 8, 4, Some(64))
+        );
     }
 
     #[test]

@@ -154,7 +154,25 @@ impl ModelSpec {
                 errs.push(format!("{field} must be positive, got 0"));
             }
         }
-        if self.kv_heads > 0 && self.heads % self.kv_heads != 0 {
+        // Bounds far above any real model that keep every count the graph
+        // builder and `param_count` compute within u64.
+        let experts = self.moe.map_or(0, |m| m.experts);
+        for (field, v, max) in [
+            ("hidden_size", self.hidden, 1 << 17),
+            ("num_hidden_layers", self.layers, 1 << 12),
+            ("num_attention_heads", self.heads, 1 << 12),
+            ("num_key_value_heads", self.kv_heads, 1 << 12),
+            ("head_dim", self.head_dim, 1 << 17),
+            ("intermediate_size", self.intermediate, 1 << 17),
+            ("vocab_size", self.vocab, 1 << 22),
+            ("max_position_embeddings", self.max_positions, 1 << 27),
+            ("num_local_experts", experts, 1 << 10),
+        ] {
+            if v > max {
+                errs.push(format!("{field} ({v}) exceeds the supported maximum {max}"));
+            }
+        }
+        if self.kv_heads > 0 && !self.heads.is_multiple_of(self.kv_heads) {
             errs.push(format!(
                 "num_key_value_heads ({}) must divide num_attention_heads ({})",
                 self.kv_heads, self.heads
@@ -187,6 +205,18 @@ impl ModelSpec {
         self.kv_heads * self.head_dim
     }
 
+    /// Rows of the learned position table (0 with rotary positions). OPT's
+    /// table has two extra rows: its positions start at offset 2
+    /// (`OPTLearnedPositionalEmbedding`), so `facebook/opt-6.7b` stores
+    /// 2050 × 4096 position weights.
+    pub fn position_rows(&self) -> u64 {
+        match (self.positions, self.family) {
+            (Positions::Rope { .. }, _) => 0,
+            (Positions::Learned, Family::Opt) => self.max_positions.saturating_add(2),
+            (Positions::Learned, _) => self.max_positions,
+        }
+    }
+
     /// Parameters per weight matrix class, counted from the shapes the graph
     /// builder uses: (embedding incl. positions, per-layer linears, lm_head if untied,
     /// norms and biases).
@@ -198,24 +228,36 @@ impl ModelSpec {
             Some(m) => m.experts * mlp_one + d * m.experts,
             None => mlp_one,
         };
-        let norms = if self.norm == NormKind::LayerNorm { 4 * d } else { 2 * d };
-        let biases = if self.qkv_bias { self.q_dim() + 2 * self.kv_dim() } else { 0 }
-            + if self.linear_bias {
-                d + match self.moe {
-                    Some(m) => m.experts,
-                    None => 1,
-                } * (if self.gated_mlp { 2 } else { 1 } * self.intermediate + d)
-            } else {
-                0
-            };
-        let per_layer = attn + mlp + norms + biases;
-        let pos = match self.positions {
-            Positions::Learned => self.max_positions * d,
-            Positions::Rope { .. } => 0,
+        let norms = if self.norm == NormKind::LayerNorm {
+            4 * d
+        } else {
+            2 * d
         };
+        let biases = if self.qkv_bias {
+            self.q_dim() + 2 * self.kv_dim()
+        } else {
+            0
+        } + if self.linear_bias {
+            d + match self.moe {
+                Some(m) => m.experts,
+                None => 1,
+            } * (if self.gated_mlp { 2 } else { 1 } * self.intermediate + d)
+        } else {
+            0
+        };
+        let per_layer = attn + mlp + norms + biases;
+        let pos = self.position_rows() * d;
         let emb = self.vocab * d + pos;
-        let head = if self.tied_embeddings { 0 } else { self.vocab * d };
-        let final_norm = if self.norm == NormKind::LayerNorm { 2 * d } else { d };
+        let head = if self.tied_embeddings {
+            0
+        } else {
+            self.vocab * d
+        };
+        let final_norm = if self.norm == NormKind::LayerNorm {
+            2 * d
+        } else {
+            d
+        };
         emb + self.layers * per_layer + head + final_norm
     }
 }

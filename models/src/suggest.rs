@@ -43,7 +43,10 @@ mod tests {
     #[test]
     fn suggests_close_names() {
         assert_eq!(edit_distance("kitten", "sitting"), 3);
-        let c = closest("lama-2-7b", ["llama-2-7b", "llama-2-13b", "gpt2", "opt-6.7b"]);
+        let c = closest(
+            "lama-2-7b",
+            ["llama-2-7b", "llama-2-13b", "gpt2", "opt-6.7b"],
+        );
         assert_eq!(c[0], "llama-2-7b");
     }
 }

@@ -157,12 +157,23 @@ pub fn op_work(graph: &Graph, id: OpId, v: &Bindings, q: &QuantScheme) -> OpWork
                 bytes_written: m * n * a,
                 kv_write_bytes: 0.0,
                 class: ComputeClass::Matmul,
-                gemm: Some(GemmShape { m: m as u64, n: n as u64, k: k as u64, count: 1 }),
+                gemm: Some(GemmShape {
+                    m: m as u64,
+                    n: n as u64,
+                    k: k as u64,
+                    count: 1,
+                }),
                 w_bits: wb,
                 a_bits: q.act_bits,
             }
         }
-        OpKind::MoeLinear { k, n, experts, top_k, .. } => {
+        OpKind::MoeLinear {
+            k,
+            n,
+            experts,
+            top_k,
+            ..
+        } => {
             let (kf, nf, e, tk) = (*k as f64, *n as f64, *experts as f64, *top_k as f64);
             let assigned = tokens * tk;
             let touched = e * (1.0 - (1.0 - tk / e).powf(tokens));
@@ -176,7 +187,12 @@ pub fn op_work(graph: &Graph, id: OpId, v: &Bindings, q: &QuantScheme) -> OpWork
                 bytes_written: assigned * nf * a,
                 kv_write_bytes: 0.0,
                 class: ComputeClass::Matmul,
-                gemm: Some(GemmShape { m: per_expert_m, n: *n, k: *k, count: touched.round().max(1.0) as u64 }),
+                gemm: Some(GemmShape {
+                    m: per_expert_m,
+                    n: *n,
+                    k: *k,
+                    count: touched.round().max(1.0) as u64,
+                }),
                 w_bits: q.weight_bits_of(&op.name),
                 a_bits: q.act_bits,
             }
@@ -191,10 +207,18 @@ pub fn op_work(graph: &Graph, id: OpId, v: &Bindings, q: &QuantScheme) -> OpWork
             let quant_ops = if q.kv_bits < 16 { 2.0 * out_elems } else { 0.0 };
             let mut w = OpWork::vector(quant_ops, out_elems * a, out_elems * kvb, q.kv_bits);
             w.kv_write_bytes = out_elems * kvb;
-            w.class = if quant_ops > 0.0 { ComputeClass::Vector } else { ComputeClass::Memory };
+            w.class = if quant_ops > 0.0 {
+                ComputeClass::Vector
+            } else {
+                ComputeClass::Memory
+            };
             w
         }
-        OpKind::AttnQk { heads, kv_heads, head_dim } => {
+        OpKind::AttnQk {
+            heads,
+            kv_heads,
+            head_dim,
+        } => {
             let (h, hkv, d) = (*heads as f64, *kv_heads as f64, *head_dim as f64);
             OpWork {
                 ops: 2.0 * b * h * s * l * d,
@@ -204,13 +228,27 @@ pub fn op_work(graph: &Graph, id: OpId, v: &Bindings, q: &QuantScheme) -> OpWork
                 bytes_written: b * h * s * l * score_b,
                 kv_write_bytes: 0.0,
                 class: ComputeClass::Matmul,
-                gemm: Some(GemmShape { m: v.seq * (heads / kv_heads), n: v.kv_len, k: *head_dim, count: v.batch * kv_heads }),
+                gemm: Some(GemmShape {
+                    m: v.seq * (heads / kv_heads),
+                    n: v.kv_len,
+                    k: *head_dim,
+                    count: v.batch * kv_heads,
+                }),
                 w_bits: q.kv_bits,
                 a_bits: q.act_bits,
             }
         }
-        OpKind::Softmax { .. } => OpWork::vector(5.0 * out_elems, out_elems * score_b, out_elems * score_b, 16),
-        OpKind::AttnSv { heads, kv_heads, head_dim } => {
+        OpKind::Softmax { .. } => OpWork::vector(
+            5.0 * out_elems,
+            out_elems * score_b,
+            out_elems * score_b,
+            16,
+        ),
+        OpKind::AttnSv {
+            heads,
+            kv_heads,
+            head_dim,
+        } => {
             let (h, hkv, d) = (*heads as f64, *kv_heads as f64, *head_dim as f64);
             OpWork {
                 ops: 2.0 * b * h * s * l * d,
@@ -220,12 +258,21 @@ pub fn op_work(graph: &Graph, id: OpId, v: &Bindings, q: &QuantScheme) -> OpWork
                 bytes_written: b * s * h * d * a,
                 kv_write_bytes: 0.0,
                 class: ComputeClass::Matmul,
-                gemm: Some(GemmShape { m: v.seq * (heads / kv_heads), n: *head_dim, k: v.kv_len, count: v.batch * kv_heads }),
+                gemm: Some(GemmShape {
+                    m: v.seq * (heads / kv_heads),
+                    n: *head_dim,
+                    k: v.kv_len,
+                    count: v.batch * kv_heads,
+                }),
                 w_bits: q.kv_bits,
                 a_bits: q.act_bits,
             }
         }
-        OpKind::FlashAttn { heads, kv_heads, head_dim } => {
+        OpKind::FlashAttn {
+            heads,
+            kv_heads,
+            head_dim,
+        } => {
             let (h, hkv, d) = (*heads as f64, *kv_heads as f64, *head_dim as f64);
             OpWork {
                 ops: 4.0 * b * h * s * l * d + 5.0 * b * h * s * l,
@@ -235,16 +282,33 @@ pub fn op_work(graph: &Graph, id: OpId, v: &Bindings, q: &QuantScheme) -> OpWork
                 bytes_written: b * s * h * d * a,
                 kv_write_bytes: 0.0,
                 class: ComputeClass::Matmul,
-                gemm: Some(GemmShape { m: v.seq * (heads / kv_heads), n: v.kv_len, k: *head_dim, count: v.batch * kv_heads }),
+                gemm: Some(GemmShape {
+                    m: v.seq * (heads / kv_heads),
+                    n: v.kv_len,
+                    k: *head_dim,
+                    count: v.batch * kv_heads,
+                }),
                 w_bits: q.kv_bits,
                 a_bits: q.act_bits,
             }
         }
-        OpKind::Act { func } => OpWork::vector(act_ops_per_element(*func) * out_elems, out_elems * a, out_elems * a, q.act_bits),
-        OpKind::Add | OpKind::Mul => OpWork::vector(out_elems, 2.0 * out_elems * a, out_elems * a, q.act_bits),
+        OpKind::Act { func } => OpWork::vector(
+            act_ops_per_element(*func) * out_elems,
+            out_elems * a,
+            out_elems * a,
+            q.act_bits,
+        ),
+        OpKind::Add | OpKind::Mul => {
+            OpWork::vector(out_elems, 2.0 * out_elems * a, out_elems * a, q.act_bits)
+        }
         OpKind::TopK { experts, top_k } => {
             let e = *experts as f64;
-            OpWork::vector(tokens * e * 3.0, tokens * e * a, tokens * *top_k as f64 * 6.0, 16)
+            OpWork::vector(
+                tokens * e * 3.0,
+                tokens * e * a,
+                tokens * *top_k as f64 * 6.0,
+                16,
+            )
         }
     }
 }
@@ -272,13 +336,26 @@ pub fn weight_footprint(graph: &Graph, q: &QuantScheme) -> f64 {
     let mut total = 0.0;
     for (_, op) in graph.ops() {
         total += match &op.kind {
-            OpKind::Embedding { vocab, dim, positions, .. } => ((*vocab + *positions) * *dim) as f64 * embedding_bits(q) / 8.0,
-            OpKind::Norm { kind, dim } => *dim as f64 * 2.0 * if *kind == NormKind::RmsNorm { 1.0 } else { 2.0 },
-            OpKind::Linear { role: LinearRole::LmHead, .. } if graph.tied_embeddings() => 0.0,
-            OpKind::Linear { k, n, bias, role } => {
-                (*k * *n) as f64 * linear_bits(graph, q, &op.name, *role, *k).1 / 8.0 + if *bias { *n as f64 * 2.0 } else { 0.0 }
+            OpKind::Embedding {
+                vocab,
+                dim,
+                positions,
+                ..
+            } => ((*vocab + *positions) * *dim) as f64 * embedding_bits(q) / 8.0,
+            OpKind::Norm { kind, dim } => {
+                *dim as f64 * 2.0 * if *kind == NormKind::RmsNorm { 1.0 } else { 2.0 }
             }
-            OpKind::MoeLinear { k, n, experts, .. } => (*experts * *k * *n) as f64 * q.weight_bits_per_weight(&op.name, *k) / 8.0,
+            OpKind::Linear {
+                role: LinearRole::LmHead,
+                ..
+            } if graph.tied_embeddings() => 0.0,
+            OpKind::Linear { k, n, bias, role } => {
+                (*k * *n) as f64 * linear_bits(graph, q, &op.name, *role, *k).1 / 8.0
+                    + if *bias { *n as f64 * 2.0 } else { 0.0 }
+            }
+            OpKind::MoeLinear { k, n, experts, .. } => {
+                (*experts * *k * *n) as f64 * q.weight_bits_per_weight(&op.name, *k) / 8.0
+            }
             _ => 0.0,
         };
     }

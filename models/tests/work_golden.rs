@@ -33,6 +33,9 @@ fn llama2_7b_fp16_decode_reads_13_2_gb_of_weights() {
     let g = Graph::build(&spec, BuildOptions::default());
     let q = QuantScheme::parse("fp16").unwrap();
     let v = Bindings::decode(1, 1024);
-    let w: f64 = g.ops().map(|(id, _)| op_work(&g, id, &v, &q).weight_bytes).sum();
+    let w: f64 = g
+        .ops()
+        .map(|(id, _)| op_work(&g, id, &v, &q).weight_bytes)
+        .sum();
     assert!((w / 1e9 - 13.215).abs() < 0.01, "{w}");
 }
