@@ -79,14 +79,22 @@ impl Default for MemTiming {
     /// about 64 cycles (~250 ns) of read latency, and a gap that makes
     /// 64-beat bursts reach ~91% of the port's peak.
     fn default() -> Self {
-        MemTiming { read_latency: 64, write_latency: 32, burst_gap: 6 }
+        MemTiming {
+            read_latency: 64,
+            write_latency: 32,
+            burst_gap: 6,
+        }
     }
 }
 
 impl MemTiming {
     /// Zero-latency, gap-free memory (for unit tests).
     pub fn ideal() -> Self {
-        MemTiming { read_latency: 1, write_latency: 1, burst_gap: 0 }
+        MemTiming {
+            read_latency: 1,
+            write_latency: 1,
+            burst_gap: 0,
+        }
     }
 }
 
@@ -144,7 +152,10 @@ impl EngineConfig {
             problems: vec![e.to_string()],
         })?;
         cfg.validate().map_err(|e| match e {
-            IsaError::Config { problems, .. } => IsaError::Config { file: file.to_string(), problems },
+            IsaError::Config { problems, .. } => IsaError::Config {
+                file: file.to_string(),
+                problems,
+            },
             other => other,
         })?;
         Ok(cfg)
@@ -160,13 +171,22 @@ impl EngineConfig {
         let mut p = Vec::new();
         let pow2 = |v: u64| v != 0 && v & (v - 1) == 0;
         if !pow2(self.rows as u64) || !(2..=128).contains(&self.rows) {
-            p.push(format!("rows: expected a power of two in 2..=128, got {}", self.rows));
+            p.push(format!(
+                "rows: expected a power of two in 2..=128, got {}",
+                self.rows
+            ));
         }
         if !pow2(self.cols as u64) || !(2..=256).contains(&self.cols) {
-            p.push(format!("cols: expected a power of two in 2..=256, got {}", self.cols));
+            p.push(format!(
+                "cols: expected a power of two in 2..=256, got {}",
+                self.cols
+            ));
         }
         if ![2, 4, 8].contains(&self.weight_bits) {
-            p.push(format!("weight_bits: expected 2, 4 or 8, got {}", self.weight_bits));
+            p.push(format!(
+                "weight_bits: expected 2, 4 or 8, got {}",
+                self.weight_bits
+            ));
         }
         if ![8, 16].contains(&self.act_bits) {
             p.push(format!("act_bits: expected 8 or 16, got {}", self.act_bits));
@@ -174,42 +194,73 @@ impl EngineConfig {
         if ![4, 8].contains(&self.kv_bits) {
             p.push(format!("kv_bits: expected 4 or 8, got {}", self.kv_bits));
         }
-        if self.group_size == 0 || self.rows == 0 || self.group_size % self.rows != 0 {
-            p.push(format!("group_size: expected a positive multiple of rows ({}), got {}", self.rows, self.group_size));
+        if self.group_size == 0 || self.rows == 0 || !self.group_size.is_multiple_of(self.rows) {
+            p.push(format!(
+                "group_size: expected a positive multiple of rows ({}), got {}",
+                self.rows, self.group_size
+            ));
         }
         if !(self.clock_mhz.is_finite() && self.clock_mhz > 0.0 && self.clock_mhz <= 1000.0) {
-            p.push(format!("clock_mhz: expected a value in (0, 1000], got {}", self.clock_mhz));
+            p.push(format!(
+                "clock_mhz: expected a value in (0, 1000], got {}",
+                self.clock_mhz
+            ));
         }
         if !pow2(self.channels as u64) || !(1..=32).contains(&self.channels) {
-            p.push(format!("channels: expected a power of two in 1..=32, got {}", self.channels));
+            p.push(format!(
+                "channels: expected a power of two in 1..=32, got {}",
+                self.channels
+            ));
         }
         if ![256, 512].contains(&self.port_bits) {
-            p.push(format!("port_bits: expected 256 or 512, got {}", self.port_bits));
+            p.push(format!(
+                "port_bits: expected 256 or 512, got {}",
+                self.port_bits
+            ));
         }
         if !pow2(self.sfu_lanes as u64) || !(1..=256).contains(&self.sfu_lanes) {
-            p.push(format!("sfu_lanes: expected a power of two in 1..=256, got {}", self.sfu_lanes));
+            p.push(format!(
+                "sfu_lanes: expected a power of two in 1..=256, got {}",
+                self.sfu_lanes
+            ));
         }
         if !(2..=1024).contains(&self.queue_depth) {
-            p.push(format!("queue_depth: expected 2..=1024, got {}", self.queue_depth));
+            p.push(format!(
+                "queue_depth: expected 2..=1024, got {}",
+                self.queue_depth
+            ));
         }
         if !(1..=256).contains(&self.max_burst) {
-            p.push(format!("max_burst: expected 1..=256 beats, got {}", self.max_burst));
+            p.push(format!(
+                "max_burst: expected 1..=256 beats, got {}",
+                self.max_burst
+            ));
         }
         if !(1..=16).contains(&self.max_outstanding) {
-            p.push(format!("max_outstanding: expected 1..=16, got {}", self.max_outstanding));
+            p.push(format!(
+                "max_outstanding: expected 1..=16, got {}",
+                self.max_outstanding
+            ));
         }
         if p.is_empty() {
             let beat = self.beat_bytes();
             let tile = self.tile_bytes();
-            if tile % self.channels as u64 != 0 || self.slice_bytes() % beat != 0 {
+            if !tile.is_multiple_of(self.channels as u64)
+                || !self.slice_bytes().is_multiple_of(beat)
+            {
                 p.push(format!(
                     "rows × cols × weight_bits / 8 = {tile} B per weight tile must split into {} channel slices of a multiple of the {beat}-byte AXI beat (raise rows or cols, or lower channels)",
                     self.channels
                 ));
             }
-            if self.kv_row_bytes == 0 || self.kv_row_bytes as u64 % beat != 0 {
-                p.push(format!("kv_row_bytes: expected a positive multiple of the {beat}-byte beat, got {}", self.kv_row_bytes));
-            } else if (self.kv_row_bytes as u64) * 8 < self.rows.max(self.cols) as u64 * self.kv_bits as u64 {
+            if self.kv_row_bytes == 0 || !(self.kv_row_bytes as u64).is_multiple_of(beat) {
+                p.push(format!(
+                    "kv_row_bytes: expected a positive multiple of the {beat}-byte beat, got {}",
+                    self.kv_row_bytes
+                ));
+            } else if (self.kv_row_bytes as u64) * 8
+                < self.rows.max(self.cols) as u64 * self.kv_bits as u64
+            {
                 p.push(format!(
                     "kv_row_bytes: expected at least max(rows, cols) × kv_bits / 8 = {} bytes, got {}",
                     self.rows.max(self.cols) as u64 * self.kv_bits as u64 / 8,
@@ -218,23 +269,43 @@ impl EngineConfig {
             }
             let checks: [(&str, u64, u64); 5] = [
                 ("wbuf_bytes", self.wbuf_bytes, tile.max(1)),
-                ("abuf_bytes", self.abuf_bytes, beat.max(self.a_word_bytes()).max(self.sfu_lanes as u64 * self.act_bytes())),
-                ("kvbuf_bytes", self.kvbuf_bytes, (self.kv_row_bytes as u64).max(1) * self.kv_banks()),
-                ("acc_bytes", self.acc_bytes, self.acc_word_bytes().max(self.sfu_lanes as u64 * 4)),
+                (
+                    "abuf_bytes",
+                    self.abuf_bytes,
+                    beat.max(self.a_word_bytes())
+                        .max(self.sfu_lanes as u64 * self.act_bytes()),
+                ),
+                (
+                    "kvbuf_bytes",
+                    self.kvbuf_bytes,
+                    (self.kv_row_bytes as u64).max(1) * self.kv_banks(),
+                ),
+                (
+                    "acc_bytes",
+                    self.acc_bytes,
+                    self.acc_word_bytes().max(self.sfu_lanes as u64 * 4),
+                ),
                 ("sbuf_bytes", self.sbuf_bytes, beat),
             ];
             for (field, v, unit) in checks {
                 if v == 0 || v % unit != 0 {
-                    p.push(format!("{field}: expected a positive multiple of {unit} bytes, got {v}"));
+                    p.push(format!(
+                        "{field}: expected a positive multiple of {unit} bytes, got {v}"
+                    ));
                 } else if v > (1 << 32) {
-                    p.push(format!("{field}: expected at most 4 GiB (32-bit buffer addresses), got {v}"));
+                    p.push(format!(
+                        "{field}: expected at most 4 GiB (32-bit buffer addresses), got {v}"
+                    ));
                 }
             }
         }
         if p.is_empty() {
             Ok(())
         } else {
-            Err(IsaError::Config { file: self.name.clone(), problems: p })
+            Err(IsaError::Config {
+                file: self.name.clone(),
+                problems: p,
+            })
         }
     }
 
@@ -279,8 +350,13 @@ mod tests {
         let e = c.validate().unwrap_err().to_string();
         assert!(e.contains("rows") && e.contains("weight_bits"), "{e}");
         let text = EngineConfig::tiny().to_toml();
-        assert_eq!(EngineConfig::from_toml(&text, "t.toml").unwrap(), EngineConfig::tiny());
-        let e = EngineConfig::from_toml("rows = 4", "x.toml").unwrap_err().to_string();
+        assert_eq!(
+            EngineConfig::from_toml(&text, "t.toml").unwrap(),
+            EngineConfig::tiny()
+        );
+        let e = EngineConfig::from_toml("rows = 4", "x.toml")
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("x.toml"), "{e}");
     }
 }

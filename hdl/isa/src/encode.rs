@@ -42,7 +42,9 @@ pub fn sign_extend(v: u64, width: u32) -> i64 {
 pub fn to_field_signed(v: i64, width: u32) -> Option<u64> {
     let min = -(1i64 << (width - 1));
     let max = (1i64 << (width - 1)) - 1;
-    (min..=max).contains(&v).then(|| (v as u64) & ((1u64 << width) - 1))
+    (min..=max)
+        .contains(&v)
+        .then(|| (v as u64) & ((1u64 << width) - 1))
 }
 
 /// Encodes one instruction; fails when a field value does not fit its width.
@@ -56,7 +58,11 @@ pub fn encode(ins: &Instr) -> Result<[u8; INSTR_BYTES], IsaError> {
             return Err(IsaError::FieldRange {
                 mnemonic: layout.mnemonic,
                 field: f.name,
-                value: if f.kind == FieldKind::I { format!("{}", v as i64) } else { v.to_string() },
+                value: if f.kind == FieldKind::I {
+                    format!("{}", v as i64)
+                } else {
+                    v.to_string()
+                },
                 width: f.width,
             });
         }
@@ -74,11 +80,18 @@ pub fn decode(w: &[u8; INSTR_BYTES], index: usize) -> Result<Instr, IsaError> {
         .find(|l| l.opcode == opcode)
         .ok_or(IsaError::BadOpcode { index, opcode })?;
     let deps = Deps::from_bits(get_bits(w, 8, 4));
-    let values: Vec<u64> = layout.fields.iter().map(|f| get_bits(w, f.lsb, f.width)).collect();
+    let values: Vec<u64> = layout
+        .fields
+        .iter()
+        .map(|f| get_bits(w, f.lsb, f.width))
+        .collect();
     let op = Op::from_values(opcode, &values).ok_or(IsaError::BadOpcode { index, opcode })?;
     let ins = Instr { deps, op };
     if encode(&ins)? != *w {
-        return Err(IsaError::ReservedBits { index, mnemonic: layout.mnemonic });
+        return Err(IsaError::ReservedBits {
+            index,
+            mnemonic: layout.mnemonic,
+        });
     }
     Ok(ins)
 }
@@ -110,15 +123,24 @@ pub fn decode_program(bytes: &[u8]) -> Result<Vec<Instr>, IsaError> {
     if bytes.len() < HEADER_BYTES {
         return Err(IsaError::Binary {
             offset: bytes.len(),
-            expected: format!("a {HEADER_BYTES}-byte header, file has {} bytes", bytes.len()),
+            expected: format!(
+                "a {HEADER_BYTES}-byte header, file has {} bytes",
+                bytes.len()
+            ),
         });
     }
     if &bytes[..8] != MAGIC {
-        return Err(IsaError::Binary { offset: 0, expected: "magic bytes \"LLMFABPG\"".into() });
+        return Err(IsaError::Binary {
+            offset: 0,
+            expected: "magic bytes \"LLMFABPG\"".into(),
+        });
     }
     let version = u32::from_le_bytes([bytes[8], bytes[9], bytes[10], bytes[11]]);
     if version != FORMAT_VERSION {
-        return Err(IsaError::Binary { offset: 8, expected: format!("format version {FORMAT_VERSION}, found {version}") });
+        return Err(IsaError::Binary {
+            offset: 8,
+            expected: format!("format version {FORMAT_VERSION}, found {version}"),
+        });
     }
     let count = u32::from_le_bytes([bytes[12], bytes[13], bytes[14], bytes[15]]) as usize;
     let body = &bytes[HEADER_BYTES..];

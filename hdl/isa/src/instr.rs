@@ -124,11 +124,19 @@ pub struct Deps {
 impl Deps {
     /// The four flags as bits `[3:0]` = pop_prev, pop_next, push_prev, push_next.
     pub fn bits(self) -> u64 {
-        self.pop_prev as u64 | (self.pop_next as u64) << 1 | (self.push_prev as u64) << 2 | (self.push_next as u64) << 3
+        self.pop_prev as u64
+            | (self.pop_next as u64) << 1
+            | (self.push_prev as u64) << 2
+            | (self.push_next as u64) << 3
     }
     /// Flags from bits `[3:0]`.
     pub fn from_bits(b: u64) -> Self {
-        Deps { pop_prev: b & 1 != 0, pop_next: b & 2 != 0, push_prev: b & 4 != 0, push_next: b & 8 != 0 }
+        Deps {
+            pop_prev: b & 1 != 0,
+            pop_next: b & 2 != 0,
+            push_prev: b & 4 != 0,
+            push_next: b & 8 != 0,
+        }
     }
 }
 
@@ -498,7 +506,10 @@ pub struct Instr {
 impl Instr {
     /// An instruction without dependency flags.
     pub fn new(op: Op) -> Self {
-        Instr { deps: Deps::default(), op }
+        Instr {
+            deps: Deps::default(),
+            op,
+        }
     }
     /// The queue that executes this instruction.
     pub fn queue(&self) -> Queue {
