@@ -1,0 +1,107 @@
+//! What `llmfab hdl` produces for a config — the design's Verilog files,
+//! the resource report and a summary — and writing it to a folder without
+//! ever leaving a partial one (temporary sibling folder, then rename).
+
+use crate::design::{design, Design, Parts};
+use crate::gen::geometry::Geometry;
+use crate::resources::{core_lines, unit_lines, Capacity, Report};
+use crate::HdlError;
+use llmfab_isa::EngineConfig;
+use std::path::{Path, PathBuf};
+
+/// Everything `llmfab hdl` writes.
+#[derive(Clone, Debug)]
+pub struct Emitted {
+    /// The Verilog files.
+    pub design: Design,
+    /// The resource estimate.
+    pub report: Report,
+    /// The config (written back as `engine.toml`).
+    pub config: EngineConfig,
+}
+
+/// Builds the design and its resource report.
+pub fn emit(
+    cfg: &EngineConfig,
+    parts: Parts,
+    capacity: Option<Capacity>,
+) -> Result<Emitted, HdlError> {
+    let d = design(cfg, parts)?;
+    let g = Geometry::new(cfg)?;
+    let mut lines = core_lines(&g);
+    if parts == Parts::Full {
+        lines.extend(unit_lines("matrix unit", &crate::units::matrix(cfg)?.1));
+        lines.extend(unit_lines("SFU", &crate::units::sfu(cfg)?.1));
+    }
+    Ok(Emitted {
+        design: d,
+        report: Report::new(&cfg.name, lines, capacity),
+        config: cfg.clone(),
+    })
+}
+
+impl Emitted {
+    /// A short summary: files, size, module count, fit.
+    pub fn summary(&self) -> String {
+        let (lines, bytes) = self.design.size();
+        let t = self.report.total;
+        let mut s = format!(
+            "engine '{}': {} Verilog files, {lines} lines, {bytes} bytes, {} modules\nestimate (Yosys + formulas): {} LUT, {} FF, {} DSP, {} BRAM36, {} URAM",
+            self.config.name,
+            self.design.files.len(),
+            self.design.modules().len(),
+            t.lut,
+            t.ff,
+            t.dsp,
+            t.bram36,
+            t.uram
+        );
+        for o in self.report.overflows() {
+            s += &format!("\nwarning: does not fit the board's user region: {o}");
+        }
+        s
+    }
+
+    /// Writes every file into `dir` (created or replaced as a whole).
+    pub fn write(&self, dir: &Path) -> Result<(), HdlError> {
+        let io = |p: &Path, e: std::io::Error| HdlError::Io {
+            path: p.display().to_string(),
+            message: e.to_string(),
+        };
+        let parent = dir
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        std::fs::create_dir_all(parent).map_err(|e| io(parent, e))?;
+        let name = dir
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "out".into());
+        let tmp: PathBuf = parent.join(format!(".{name}.tmp-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&tmp);
+        let result = (|| {
+            std::fs::create_dir_all(&tmp).map_err(|e| io(&tmp, e))?;
+            for f in &self.design.files {
+                std::fs::write(tmp.join(&f.name), &f.text)
+                    .map_err(|e| io(&tmp.join(&f.name), e))?;
+            }
+            std::fs::write(tmp.join("resources.md"), self.report.markdown())
+                .map_err(|e| io(&tmp, e))?;
+            std::fs::write(tmp.join("engine.toml"), self.config.to_toml())
+                .map_err(|e| io(&tmp, e))?;
+            std::fs::write(tmp.join("summary.txt"), self.summary() + "\n")
+                .map_err(|e| io(&tmp, e))?;
+            let old = parent.join(format!(".{name}.old-{}", std::process::id()));
+            if dir.exists() {
+                std::fs::rename(dir, &old).map_err(|e| io(dir, e))?;
+            }
+            std::fs::rename(&tmp, dir).map_err(|e| io(dir, e))?;
+            let _ = std::fs::remove_dir_all(&old);
+            Ok(())
+        })();
+        if result.is_err() {
+            let _ = std::fs::remove_dir_all(&tmp);
+        }
+        result
+    }
+}

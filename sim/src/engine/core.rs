@@ -1,0 +1,445 @@
+//! The whole engine, cycle by cycle: fetch, dispatch, queues, tokens,
+//! executors, DMA engines and memories (the rules of `llmfab_isa::timing`).
+//! Quiet cycles — in which no state can change until a memory or a compute
+//! unit acts — are skipped.
+
+use super::dma::{ReadEngine, WriteEngine, Xfer};
+use super::mem::{MemOut, MemPort};
+use super::{EngineSimError, InstrTime, Timing};
+use llmfab_isa::instr::{Instr, Op};
+use llmfab_isa::timing::{burst_beats, fetch_fifo_beats, ports};
+use llmfab_isa::{EngineConfig, MemTiming};
+use std::collections::VecDeque;
+
+/// Token counters: 0 L→C, 1 C→L, 2 C→S, 3 S→C.
+const LC: usize = 0;
+const CL: usize = 1;
+const CS: usize = 2;
+const SC: usize = 3;
+
+struct Engine<'a> {
+    cfg: &'a EngineConfig,
+    prog: &'a [Instr],
+    compute: &'a dyn Fn(&Instr) -> u64,
+    // fetch
+    imem: MemPort,
+    f_addr: u64,
+    f_left: u64,
+    f_out: u64,
+    f_credit: u64,
+    ififo: u64,
+    ipb: u64,
+    // dispatch
+    next: usize,
+    half: u64,
+    halted: bool,
+    queues: [VecDeque<usize>; 3],
+    tokens: [u64; 4],
+    // executors
+    l_wait: bool,
+    s_wait: bool,
+    c_run: Option<(usize, u64, u8)>,
+    // channels
+    mems: Vec<MemPort>,
+    rd: Vec<ReadEngine>,
+    wr: Vec<WriteEngine>,
+    times: Vec<InstrTime>,
+    read_beats: Vec<u64>,
+    write_beats: Vec<u64>,
+    compute_busy: u64,
+}
+
+fn xfer(ins: &Instr, index: usize) -> Option<(usize, Xfer)> {
+    let (ch, rows, row_bytes, hbm_addr, hbm_stride, buf, store) = match ins.op {
+        Op::Load(x) => (
+            x.ch,
+            x.rows,
+            x.row_bytes,
+            x.hbm_addr,
+            x.hbm_stride,
+            x.buf,
+            false,
+        ),
+        Op::Store(x) => (
+            x.ch,
+            x.rows,
+            x.row_bytes,
+            x.hbm_addr,
+            x.hbm_stride,
+            x.buf,
+            true,
+        ),
+        _ => return None,
+    };
+    use llmfab_isa::timing::port::*;
+    let need = match (buf, store) {
+        (0, false) => ABUF_W,
+        (0, true) => ABUF_R,
+        (2, false) => KV_W,
+        (2, true) => KV_R,
+        _ => 0,
+    };
+    Some((
+        ch as usize,
+        Xfer {
+            rows: rows.max(1),
+            row_bytes,
+            hbm_addr,
+            hbm_stride,
+            need,
+            index,
+        },
+    ))
+}
+
+impl<'a> Engine<'a> {
+    fn new(
+        cfg: &'a EngineConfig,
+        mem: &MemTiming,
+        prog: &'a [Instr],
+        compute: &'a dyn Fn(&Instr) -> u64,
+    ) -> Self {
+        let ch = cfg.channels as usize;
+        let ipb = cfg.beat_bytes() / 32;
+        let beats = (prog.len() as u64).div_ceil(ipb);
+        Engine {
+            cfg,
+            prog,
+            compute,
+            imem: MemPort::new(mem, true),
+            f_addr: 0,
+            f_left: beats,
+            f_out: 0,
+            f_credit: fetch_fifo_beats(cfg),
+            ififo: 0,
+            ipb,
+            next: 0,
+            half: 0,
+            halted: false,
+            queues: Default::default(),
+            tokens: [0; 4],
+            l_wait: false,
+            s_wait: false,
+            c_run: None,
+            mems: vec![MemPort::new(mem, false); ch],
+            rd: vec![ReadEngine::default(); ch],
+            wr: vec![WriteEngine::default(); ch],
+            times: vec![InstrTime::default(); prog.len()],
+            read_beats: vec![0; ch],
+            write_beats: vec![0; ch],
+            compute_busy: 0,
+        }
+    }
+
+    fn idle(&self) -> bool {
+        self.next == self.prog.len()
+            && self.queues.iter().all(|q| q.is_empty())
+            && !self.l_wait
+            && !self.s_wait
+            && self.c_run.is_none()
+            && self.rd.iter().all(|e| !e.busy())
+            && self.wr.iter().all(|e| !e.busy())
+            && self.f_left == 0
+            && self.f_out == 0
+    }
+
+    /// One cycle; returns whether any state changed.
+    fn step(&mut self, t: u64) -> Result<bool, EngineSimError> {
+        let cfg = self.cfg;
+        let qd = cfg.queue_depth as usize;
+        let mut changed = false;
+        // ---- start-of-cycle decisions ----
+        let avail: [bool; 4] = [0, 1, 2, 3].map(|i| self.tokens[i] > 0);
+        let mut inc = [0u64; 4];
+        let mut dec = [0u64; 4];
+        // compute executor (first: its claim steers the DMA engines)
+        let dma_hold: u8 = self
+            .rd
+            .iter()
+            .map(|e| e.hold())
+            .chain(self.wr.iter().map(|e| e.hold()))
+            .fold(0, |a, b| a | b);
+        let mut claim = self.c_run.map_or(0, |(_, _, need)| need);
+        let mut c_pop = false;
+        let mut c_start: Option<(usize, u64, u8)> = None;
+        let mut c_fin = false;
+        if let Some((i, done_at, _)) = self.c_run {
+            if t == done_at {
+                c_fin = true;
+                let d = self.prog[i].deps;
+                inc[CL] += d.push_prev as u64;
+                inc[CS] += d.push_next as u64;
+                self.times[i].done = t;
+            }
+        } else if let Some(&i) = self.queues[1].front() {
+            let ins = &self.prog[i];
+            let d = ins.deps;
+            let nop = matches!(ins.op, Op::Nop(_));
+            let need = ports(ins);
+            if (!d.pop_prev || avail[LC])
+                && (!d.pop_next || avail[SC])
+                && (nop || need & dma_hold == 0)
+            {
+                c_pop = true;
+                dec[LC] += d.pop_prev as u64;
+                dec[SC] += d.pop_next as u64;
+                self.times[i].issue = t;
+                if nop {
+                    inc[CL] += d.push_prev as u64;
+                    inc[CS] += d.push_next as u64;
+                    self.times[i].done = t;
+                } else {
+                    let c = (self.compute)(ins).max(1);
+                    c_start = Some((i, t + c, need));
+                    self.compute_busy += c;
+                    claim = need;
+                }
+            }
+        }
+        // load / store executors
+        let rd_idle = self.rd.iter().all(|e| !e.busy());
+        let wr_idle = self.wr.iter().all(|e| !e.busy());
+        let mut rd_cmd: Option<(usize, Xfer)> = None;
+        let mut wr_cmd: Option<(usize, Xfer)> = None;
+        let mut l_pop = false;
+        let mut s_pop = false;
+        let (mut l_wait, mut s_wait) = (self.l_wait, self.s_wait);
+        if self.l_wait {
+            if rd_idle {
+                inc[LC] += 1;
+                l_wait = false;
+            }
+        } else if let Some(&i) = self.queues[0].front() {
+            let ins = &self.prog[i];
+            let x = xfer(ins, i);
+            let ch_ready = x
+                .as_ref()
+                .map(|(c, _)| self.rd.get(*c).is_some_and(|e| e.walk.ready()))
+                .unwrap_or(true);
+            if (!ins.deps.pop_next || avail[CL]) && ch_ready {
+                l_pop = true;
+                dec[CL] += ins.deps.pop_next as u64;
+                rd_cmd = x;
+                l_wait = ins.deps.push_next;
+                self.times[i].issue = t;
+                self.times[i].done = t;
+            }
+        }
+        if self.s_wait {
+            if wr_idle {
+                inc[SC] += 1;
+                s_wait = false;
+            }
+        } else if let Some(&i) = self.queues[2].front() {
+            let ins = &self.prog[i];
+            let x = xfer(ins, i);
+            let ch_ready = x
+                .as_ref()
+                .map(|(c, _)| self.wr.get(*c).is_some_and(|e| e.walk.ready()))
+                .unwrap_or(true);
+            if (!ins.deps.pop_prev || avail[CS]) && ch_ready {
+                s_pop = true;
+                dec[CS] += ins.deps.pop_prev as u64;
+                wr_cmd = x;
+                s_wait = ins.deps.push_prev;
+                self.times[i].issue = t;
+                self.times[i].done = t;
+            }
+        }
+        // dispatch
+        let mut disp: Option<(Option<usize>, bool)> = None; // (queue, beat_pop)
+        if self.next < self.prog.len() && self.ififo > 0 {
+            let ins = &self.prog[self.next];
+            let target = if self.halted || matches!(ins.op, Op::Halt(_)) {
+                None
+            } else {
+                Some(match ins.queue() {
+                    llmfab_isa::Queue::Load => 0,
+                    llmfab_isa::Queue::Store => 2,
+                    _ => 1,
+                })
+            };
+            if target.is_none_or(|q| self.queues[q].len() < qd) {
+                disp = Some((
+                    target,
+                    self.half + 1 == self.ipb || self.next + 1 == self.prog.len(),
+                ));
+            }
+        }
+        // fetch and its memory
+        let im = self.imem.outputs(t);
+        let mut f_fire: Option<u64> = None;
+        if self.f_left > 0 && self.f_out < cfg.max_outstanding as u64 {
+            let n = burst_beats(self.f_addr, self.f_left, cfg);
+            if self.f_credit >= n {
+                f_fire = Some(n);
+            }
+        }
+        // DMA engines and their memories
+        let ch = cfg.channels as usize;
+        for c in 0..ch {
+            let mo: MemOut = self.mems[c].outputs(t);
+            let rburst = self.rd[c].walk.present(self.rd[c].out(), claim, cfg);
+            let wburst = self.wr[c].walk.present(self.wr[c].out(), claim, cfg);
+            let wvalid = self.wr[c].wvalid();
+            let wmove = mo.wready && wvalid;
+            let rcmd = rd_cmd.filter(|(cc, _)| *cc == c).map(|(_, x)| x);
+            let wcmd = wr_cmd.filter(|(cc, _)| *cc == c).map(|(_, x)| x);
+            if mo.rlast
+                || mo.bvalid
+                || wmove
+                || rburst.is_some()
+                || wburst.is_some()
+                || rcmd.is_some()
+                || wcmd.is_some()
+                || self.rd[c].walk.moving()
+                || self.wr[c].walk.moving()
+                || self.wr[c].streaming()
+            {
+                changed = true;
+            }
+            if let Some(i) = self.rd[c].update(rburst, mo.rbeat && mo.rlast, rcmd, cfg) {
+                self.times[i].done = t;
+            }
+            if let Some(i) = self.wr[c].update(wburst, wmove, mo.bvalid, wcmd, cfg) {
+                self.times[i].done = t;
+            }
+            self.mems[c].update(
+                t,
+                mo,
+                rburst.map(|b| {
+                    self.read_beats[c] += b.beats;
+                    b.beats
+                }),
+                wburst.map(|b| {
+                    self.write_beats[c] += b.beats;
+                    b.beats
+                }),
+                wvalid,
+            );
+        }
+        if rd_cmd.is_some_and(|(c, _)| c >= ch) || wr_cmd.is_some_and(|(c, _)| c >= ch) {
+            return Err(EngineSimError::Channel { cycle: t });
+        }
+        // ---- end of cycle: apply ----
+        if im.rbeat {
+            self.ififo += 1;
+            if im.rlast {
+                self.f_out -= 1;
+            }
+            changed = true;
+        }
+        if let Some(n) = f_fire {
+            self.f_addr += n * cfg.beat_bytes();
+            self.f_left -= n;
+            self.f_out += 1;
+            self.f_credit -= n;
+            changed = true;
+        }
+        self.imem.update(t, im, f_fire, None, false);
+        if let Some((target, beat_pop)) = disp {
+            if matches!(self.prog[self.next].op, Op::Halt(_)) {
+                self.halted = true;
+            }
+            if let Some(q) = target {
+                self.queues[q].push_back(self.next);
+            }
+            if beat_pop {
+                self.f_credit += 1;
+                self.ififo -= 1;
+                self.half = 0;
+            } else {
+                self.half += 1;
+            }
+            self.next += 1;
+            changed = true;
+        }
+        if l_pop {
+            self.queues[0].pop_front();
+        }
+        if s_pop {
+            self.queues[2].pop_front();
+        }
+        if c_pop {
+            self.queues[1].pop_front();
+        }
+        if let Some(r) = c_start {
+            self.c_run = Some(r);
+        }
+        if c_fin {
+            self.c_run = None;
+        }
+        changed |=
+            l_pop || s_pop || c_pop || c_fin || l_wait != self.l_wait || s_wait != self.s_wait;
+        self.l_wait = l_wait;
+        self.s_wait = s_wait;
+        for k in 0..4 {
+            if inc[k] + dec[k] > 0 {
+                changed = true;
+            }
+            self.tokens[k] =
+                (self.tokens[k] + inc[k])
+                    .checked_sub(dec[k])
+                    .ok_or(EngineSimError::Token {
+                        cycle: t,
+                        counter: k,
+                    })?;
+        }
+        Ok(changed)
+    }
+
+    fn wakeup(&self, t: u64) -> Option<u64> {
+        let mut w = self.imem.wakeup(t);
+        for m in &self.mems {
+            if let Some(x) = m.wakeup(t) {
+                w = Some(w.map_or(x, |y| y.min(x)));
+            }
+        }
+        if let Some((_, done_at, _)) = self.c_run {
+            if done_at > t {
+                w = Some(w.map_or(done_at, |y| y.min(done_at)));
+            }
+        }
+        w
+    }
+}
+
+/// Runs `prog` from the engine's `start` (cycle 0) to `done`.
+pub fn run(
+    cfg: &EngineConfig,
+    mem: &MemTiming,
+    prog: &[Instr],
+    compute: &dyn Fn(&Instr) -> u64,
+    max_cycles: u64,
+) -> Result<Timing, EngineSimError> {
+    let mut e = Engine::new(cfg, mem, prog, compute);
+    let mut t = 1u64;
+    let mut skipped = 0u64;
+    loop {
+        if e.idle() {
+            return Ok(Timing {
+                cycles: t,
+                instrs: e.times,
+                skipped,
+                read_beats: e.read_beats,
+                write_beats: e.write_beats,
+                compute_busy: e.compute_busy,
+            });
+        }
+        if t > max_cycles {
+            return Err(EngineSimError::Timeout { cycles: max_cycles });
+        }
+        let changed = e.step(t)?;
+        if changed {
+            t += 1;
+        } else {
+            match e.wakeup(t) {
+                Some(w) => {
+                    skipped += w - t - 1;
+                    t = w;
+                }
+                None => return Err(EngineSimError::Deadlock { cycle: t }),
+            }
+        }
+    }
+}
