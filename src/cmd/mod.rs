@@ -3,6 +3,15 @@
 
 use clap::{Parser, Subcommand};
 
+mod asm;
+mod compile;
+mod devices;
+mod graph;
+mod hdl;
+mod models;
+mod plan;
+mod roofline;
+
 /// CLI-level error: a message for the user and the exit code to leave with
 /// (2 for bad input, 1 for internal failures).
 #[derive(Debug, thiserror::Error)]
@@ -45,9 +54,41 @@ pub struct Cli {
 
 /// All subcommands.
 #[derive(Subcommand, Debug)]
-pub enum Command {}
+pub enum Command {
+    /// List the built-in model zoo.
+    Models(models::ModelsArgs),
+    /// Print or write a model's op graph (text, Graphviz dot or JSON).
+    Graph(graph::GraphArgs),
+    /// Per-op roofline, realistic time and energy of a model on a device (with no
+    /// arguments: llama-2-7b fp16 on h100-sxm, plot in out/roofline.png).
+    Roofline(Box<roofline::RooflineArgs>),
+    /// List the device catalog, or show one device with the source of every figure.
+    Devices(devices::DevicesArgs),
+    /// Assemble a program (text → binary), checked against --config when given.
+    Asm(asm::AsmArgs),
+    /// Disassemble a program binary into canonical assembly.
+    Disasm(asm::DisasmArgs),
+    /// Emit the engine's Verilog and a resource estimate for a config or a board.
+    Hdl(hdl::HdlArgs),
+    /// Search parallel execution plans (DP x TP x PP x EP, batching, disaggregation)
+    /// of a model on a cluster by simulating a request trace.
+    Plan(Box<plan::PlanArgs>),
+    /// Choose an engine for a board and compile a model onto it: writes a build
+    /// folder (engine.toml, programs as binary and assembly, memory map, report).
+    Compile(Box<compile::CompileArgs>),
+}
 
 /// Runs a parsed command line.
 pub fn run(cli: Cli) -> Result<(), CliError> {
-    match cli.command {}
+    match cli.command {
+        Command::Models(a) => models::run(a),
+        Command::Graph(a) => graph::run(a),
+        Command::Roofline(a) => roofline::run(*a),
+        Command::Devices(a) => devices::run(a),
+        Command::Asm(a) => asm::run_asm(a),
+        Command::Disasm(a) => asm::run_disasm(a),
+        Command::Plan(a) => plan::run(*a),
+        Command::Hdl(a) => hdl::run(a),
+        Command::Compile(a) => compile::run(*a),
+    }
 }

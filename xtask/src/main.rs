@@ -5,6 +5,8 @@
 //! missing, then runs the format check, clippy with warnings denied, and
 //! every test of the workspace.
 
+mod bench;
+
 use std::process::{Command, ExitCode};
 
 /// Debian packages providing the tools tests call, with the binary each provides.
@@ -38,12 +40,23 @@ fn have(bin: &str) -> bool {
 
 /// Installs missing tools with apt-get (as root, or through sudo).
 fn ensure_tools() -> bool {
-    let missing: Vec<&str> = TOOLS.iter().filter(|(bin, _)| !have(bin)).map(|(_, pkg)| *pkg).collect();
+    let missing: Vec<&str> = TOOLS
+        .iter()
+        .filter(|(bin, _)| !have(bin))
+        .map(|(_, pkg)| *pkg)
+        .collect();
     if missing.is_empty() {
         return true;
     }
-    eprintln!("xtask: installing missing tool packages: {}", missing.join(" "));
-    let is_root = Command::new("id").arg("-u").output().map(|o| o.stdout.starts_with(b"0")).unwrap_or(false);
+    eprintln!(
+        "xtask: installing missing tool packages: {}",
+        missing.join(" ")
+    );
+    let is_root = Command::new("id")
+        .arg("-u")
+        .output()
+        .map(|o| o.stdout.starts_with(b"0"))
+        .unwrap_or(false);
     let prefix: Vec<&str> = if is_root { vec![] } else { vec!["sudo"] };
     let apt = |args: &[&str]| {
         let mut all: Vec<&str> = prefix.clone();
@@ -61,7 +74,11 @@ fn ensure_tools() -> bool {
     if !apt(&args) {
         return false;
     }
-    let still: Vec<&str> = TOOLS.iter().filter(|(bin, _)| !have(bin)).map(|(b, _)| *b).collect();
+    let still: Vec<&str> = TOOLS
+        .iter()
+        .filter(|(bin, _)| !have(bin))
+        .map(|(b, _)| *b)
+        .collect();
     if !still.is_empty() {
         eprintln!("xtask: still missing after install: {}", still.join(" "));
         return false;
@@ -76,8 +93,51 @@ fn cargo() -> Command {
 fn ci() -> bool {
     ensure_tools()
         && run(cargo().args(["fmt", "--all", "--", "--check"]))
-        && run(cargo().args(["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"]))
+        && run(cargo().args([
+            "clippy",
+            "--workspace",
+            "--all-targets",
+            "--",
+            "-D",
+            "warnings",
+        ]))
         && run(cargo().args(["test", "--workspace"]))
+}
+
+/// Everything about the emitted Verilog, including the slow checks CI
+/// skips: lint, golden files, Icarus co-simulation, the Verilator
+/// co-simulation with HBM-like timing, Yosys synthesis of every core leaf.
+fn verilog_check() -> bool {
+    ensure_tools()
+        && run(cargo().args([
+            "test",
+            "-p",
+            "llmfab-hdl",
+            "--test",
+            "lint",
+            "--test",
+            "golden",
+            "--",
+            "--include-ignored",
+        ]))
+        && run(cargo().args([
+            "test",
+            "-p",
+            "llmfab",
+            "--test",
+            "engine_cosim",
+            "--",
+            "--include-ignored",
+        ]))
+        && run(cargo().args([
+            "test",
+            "-p",
+            "llmfab-hdl",
+            "--lib",
+            "resources",
+            "--",
+            "--include-ignored",
+        ]))
 }
 
 fn main() -> ExitCode {
@@ -85,12 +145,18 @@ fn main() -> ExitCode {
     let ok = match args.first().map(String::as_str) {
         Some("ci") => ci(),
         Some("tools") => ensure_tools(),
-        Some("bless") => run(cargo().args(["test", "--workspace"]).env("LLMFAB_BLESS", "1")),
+        Some("bless") => run(cargo()
+            .args(["test", "--workspace"])
+            .env("LLMFAB_BLESS", "1")),
+        Some("verilog-check") => verilog_check(),
+        Some("bench") => bench::run(&args[1..]),
         _ => {
-            eprintln!("usage: cargo xtask <ci|tools|bless>");
+            eprintln!("usage: cargo xtask <ci|tools|bless|bench>");
             eprintln!("  ci     install missing tools, fmt check, clippy -D warnings, all tests");
             eprintln!("  tools  install the external tools the tests need (verilator, iverilog, yosys, ...)");
             eprintln!("  bless  re-run the tests with LLMFAB_BLESS=1, rewriting golden files");
+            eprintln!("  verilog-check  Verilator lint, Icarus and Verilator co-simulation, Yosys synthesis of every block");
+            eprintln!("  bench  [plan] release-build benchmarks, printed as a Markdown table");
             return ExitCode::from(2);
         }
     };
