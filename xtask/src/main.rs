@@ -17,6 +17,7 @@ const TOOLS: &[(&str, &str)] = &[
     ("nextpnr-ice40", "nextpnr-ice40"),
     ("icepack", "fpga-icestorm"),
     ("tclsh", "tcl"),
+    ("chromium", "chromium"),
 ];
 
 fn run(cmd: &mut Command) -> bool {
@@ -86,13 +87,50 @@ fn ensure_tools() -> bool {
     true
 }
 
+/// Makes `/dev/null` a real null device again when it is a regular file.
+///
+/// Some sandboxes start without the device node; the first `> /dev/null`
+/// then creates a plain file, and whatever a build-script probe discards
+/// into it (rustc's error text for a `#![feature]` probe, say) is read back
+/// by the next process whose stdin is null: cargo's own `rustc -` query
+/// then fails with "unknown start of token". As root we recreate the
+/// device node; otherwise we empty the file before every step.
+fn ensure_dev_null() -> bool {
+    use std::os::unix::fs::FileTypeExt;
+    let path = std::path::Path::new("/dev/null");
+    let is_device = std::fs::metadata(path)
+        .map(|m| m.file_type().is_char_device())
+        .unwrap_or(false);
+    if is_device {
+        return true;
+    }
+    eprintln!("xtask: /dev/null is not a character device; recreating it");
+    let _ = std::fs::remove_file(path);
+    let made = Command::new("mknod")
+        .args(["-m", "666", "/dev/null", "c", "1", "3"])
+        .status()
+        .map(|s| s.success())
+        .unwrap_or(false);
+    if !made {
+        eprintln!("xtask: cannot create the /dev/null device node; emptying the file instead");
+        if let Err(e) = std::fs::write(path, b"") {
+            eprintln!("xtask: cannot empty /dev/null: {e}");
+            return false;
+        }
+    }
+    true
+}
+
 fn cargo() -> Command {
     Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
 }
 
 fn ci() -> bool {
-    ensure_tools()
+    ensure_dev_null()
+        && ensure_tools()
+        && ensure_dev_null()
         && run(cargo().args(["fmt", "--all", "--", "--check"]))
+        && ensure_dev_null()
         && run(cargo().args([
             "clippy",
             "--workspace",
@@ -101,6 +139,7 @@ fn ci() -> bool {
             "-D",
             "warnings",
         ]))
+        && ensure_dev_null()
         && run(cargo().args(["test", "--workspace"]))
 }
 
@@ -142,6 +181,9 @@ fn verilog_check() -> bool {
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
+    if !args.is_empty() && !ensure_dev_null() {
+        return ExitCode::FAILURE;
+    }
     let ok = match args.first().map(String::as_str) {
         Some("ci") => ci(),
         Some("tools") => ensure_tools(),
@@ -156,7 +198,7 @@ fn main() -> ExitCode {
             eprintln!("  tools  install the external tools the tests need (verilator, iverilog, yosys, ...)");
             eprintln!("  bless  re-run the tests with LLMFAB_BLESS=1, rewriting golden files");
             eprintln!("  verilog-check  Verilator lint, Icarus and Verilator co-simulation, Yosys synthesis of every block");
-            eprintln!("  bench  [plan] release-build benchmarks, printed as a Markdown table");
+            eprintln!("  bench  [plan|sim] release-build benchmarks, printed as a Markdown table");
             return ExitCode::from(2);
         }
     };
