@@ -9,6 +9,7 @@ pub mod gen;
 pub mod lint;
 pub mod matrix;
 pub mod output;
+pub mod project;
 pub mod resources;
 pub mod sfu;
 pub mod tb;

@@ -26,9 +26,12 @@ pub fn matrix(cfg: &EngineConfig) -> Result<(String, Vec<BlockUse>), HdlError> {
 }
 
 /// Verilog (top module `llmfab_sfu`) and blocks of the SFU.
-pub fn sfu(_cfg: &EngineConfig) -> Result<(String, Vec<BlockUse>), HdlError> {
-    Err(HdlError::Unit {
+pub fn sfu(cfg: &EngineConfig) -> Result<(String, Vec<BlockUse>), HdlError> {
+    let err = |e: crate::sfu::SfuError| HdlError::Unit {
         unit: "SFU".into(),
-        message: "llmfab_hdl::sfu::verilog(cfg) is not available yet (docs/rtl.md §2); `llmfab hdl --core-only` emits the rest".into(),
-    })
+        message: e.to_string(),
+    };
+    let text = crate::sfu::verilog(cfg).map_err(err)?;
+    let blocks = crate::sfu::blocks(cfg).map_err(err)?;
+    Ok((text, blocks))
 }

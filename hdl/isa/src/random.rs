@@ -933,7 +933,8 @@ impl<'a> Gen<'a> {
         if self.rng.percent(30) {
             x.col_scale = 1;
             let area = self.s_read(h);
-            x.s_addr = self.place(area, 1, 0, 2 * n, 2)?;
+            let su = 2 * cfg.sfu_lanes as u64;
+            x.s_addr = self.place(area, 1, 0, 2 * n, su)?;
         }
         if self.rng.percent(40) {
             let kvrb = cfg.kv_row_bytes as u64;
@@ -983,12 +984,17 @@ impl<'a> Gen<'a> {
 
     fn norm(&mut self, h: usize) -> Option<Op> {
         let m = self.rng.range(1, 3);
-        let n = self.rng.range(1, 32);
+        let lanes = self.cfg.sfu_lanes as u64;
+        let layer = self.rng.percent(50);
+        let mut n = self.rng.range(1, 32);
+        if layer {
+            // P-SFU-2: layernorm rows are whole SFU vectors.
+            n = n.div_ceil(lanes) * lanes;
+        }
         let (src, src_pitch) = self.a_source(h, m, n)?;
         let (dst, dst_pitch) = self.a_dest(h, m, n, Some((src, src_pitch)))?;
-        let layer = self.rng.percent(50);
         let area = self.s_read(h);
-        let s_addr = self.place(area, 1, 0, if layer { 4 * n } else { 2 * n }, 2)?;
+        let s_addr = self.place(area, 1, 0, if layer { 4 * n } else { 2 * n }, 2 * lanes)?;
         // imm0 / 2^imm1 ≈ 1/n; the output shift undoes γ (~2^12) and inv·x (~2^15).
         let imm1 = 16;
         let imm0 = ((1u64 << 16) / n).min(65535);
@@ -1035,7 +1041,8 @@ impl<'a> Gen<'a> {
         let (src, src_pitch) = self.a_source(h, m, n)?;
         let (dst, dst_pitch) = self.a_dest(h, m, n, Some((src, src_pitch)))?;
         let area = self.s_read(h);
-        let s_addr = self.place(area, 1, 0, 2 * 257, 2)?;
+        let su = 2 * self.cfg.sfu_lanes as u64;
+        let s_addr = self.place(area, 1, 0, 2 * 257, su)?;
         Some(if self.rng.percent(50) {
             Op::Silu(Silu {
                 m,
@@ -1061,13 +1068,22 @@ impl<'a> Gen<'a> {
 
     fn rope(&mut self, h: usize) -> Option<Op> {
         let m = self.rng.range(1, 3);
-        let head = 2 * self.rng.range(1, 8);
+        // P-SFU-2: a head divides the lanes, or half a head is whole vectors.
+        let lanes = self.cfg.sfu_lanes as u64;
+        let mut heads: Vec<u64> = (1..=lanes.trailing_zeros()).map(|e| 1 << e).collect();
+        heads.extend(
+            [2 * lanes, 4 * lanes, 6 * lanes]
+                .into_iter()
+                .filter(|&x| x <= 16),
+        );
+        let head = heads[self.rng.below(heads.len() as u64) as usize];
         let n = head * self.rng.range(1, 3);
         let (src, src_pitch) = self.a_source(h, m, n)?;
         let (dst, dst_pitch) = self.a_dest(h, m, n, Some((src, src_pitch)))?;
-        let imm2 = 4 * self.rng.range(0, head);
+        let su = 2 * lanes;
+        let imm2 = su * self.rng.range(0, (2 * head).div_ceil(su));
         let area = self.s_read(h);
-        let s_addr = self.place(area, m, imm2, 2 * head, 2)?;
+        let s_addr = self.place(area, m, imm2, 2 * head, su)?;
         Some(Op::Rope(Rope {
             m,
             n,

@@ -15,7 +15,7 @@
 //!
 //! Rows that need a statistic (softmax max and sum, Σx², Σx) send lane values
 //! into `log2 L`-level registered trees of [`reduce::RedNode`]s and a 64-bit
-//! accumulator; the controller waits `red_lat = 6 + log2 L` cycles after the
+//! accumulator; the controller waits `red_wait = 4 + log2 L` cycles after the
 //! last reduction slot, runs the row's scalar step ([`recip::Recip`]'s 17
 //! iterations for softmax, [`tables::Rsqrt`] and a few 64-bit multiplies for
 //! the norms) and starts the row's output pass. The next row's first pass
@@ -28,6 +28,26 @@
 //! per cycle at the start of the instruction; a lane reads row `i div L` and
 //! the next row and picks `T[i]`, `T[i+1]`.
 //!
+//! # The unit (`llmfab_sfu`, generated Verilog)
+//!
+//! What is built (this supersedes the slot plan above where they differ;
+//! `llmfab_isa::timing::sfu` is exact for it):
+//!
+//! - [`ctrl`]: `llmfab_sfu_ctrl` — decode (field slices from
+//!   `llmfab_isa::LAYOUTS`), slot sequencer, address counters, per-row
+//!   scalar steps (softmax maximum and 17-step reciprocal, norm statistics
+//!   and `llmfab_sfu_rsqrt`).
+//! - [`lane`]: `llmfab_sfu_lane` — the 4-stage lane pipeline (one module,
+//!   `L` instances; each holds an `llmfab_sfu_exp_rom`).
+//! - [`top`]: `llmfab_sfu` — capture registers of two-slot vectors, the
+//!   shared activation table (`ceil(257/L)` rows of `L` entries), per-lane
+//!   operand selection, the two registered reduction trees and the write
+//!   pipeline, all in `generate` loops.
+//!
+//! A slot's reads return in the next cycle (`c0`), where the lanes take
+//! the operands; results are written in `c0 + 4`; reduction values reach the
+//! row accumulators in `c0 + 4 + log2 L`.
+//!
 //! # Modules
 //!
 //! | module | leaf | tested by |
@@ -37,22 +57,55 @@
 //! | [`recip`] | `Recip`: `floor(2^32/sum)`, 18-cycle step | rust-hdl sim + Icarus |
 //! | [`reduce`] | `RedNode`: registered max / sum | rust-hdl sim + Icarus |
 //! | [`emit`] | leaf → named Verilog module, rust-hdl panics caught | all of the above |
-//!
-//! # Status
-//!
-//! Done: cycle formulas (`llmfab_isa::timing::sfu`), compiler parameter
-//! helpers and numerics (`llmfab_isa::sfu_params`), the arithmetic, table,
-//! divider and reduction leaves with rust-hdl and Icarus tests. Next: the
-//! lane pipeline, the controller, the generated structural top
-//! (`sfu_verilog(cfg)`), co-simulation against `llmfab_isa::reference` on
-//! L = 1, 4, 8, act 8/16, kv 4/8, measured cycles against the formulas,
-//! Verilator lint and Yosys estimates (see docs/rtl.md, "SFU").
+//! | [`ctrl`], [`lane`], [`top`] | the unit | unit co-simulation (Icarus) vs `llmfab_isa::reference`, engine co-simulation |
 
 pub mod arith;
+pub mod ctrl;
 pub mod emit;
+pub mod lane;
 pub mod recip;
 pub mod reduce;
 pub mod tables;
+pub mod top;
+
+use crate::emit::BlockUse;
+use llmfab_isa::EngineConfig;
+
+/// Operation codes of the controller and the lanes.
+pub mod ops {
+    /// `requant`.
+    pub const REQ: u32 = 0;
+    /// `softmax`.
+    pub const SMX: u32 = 1;
+    /// `rmsnorm`.
+    pub const RMS: u32 = 2;
+    /// `layernorm`.
+    pub const LN: u32 = 3;
+    /// `silu`, `gelu`.
+    pub const ACT: u32 = 4;
+    /// `rope`.
+    pub const ROPE: u32 = 5;
+    /// `add`.
+    pub const ADD: u32 = 6;
+    /// `mul`.
+    pub const MUL: u32 = 7;
+}
+
+/// Rows of the shared activation table: `ceil(257/L)` SBUF words.
+pub fn table_rows(cfg: &EngineConfig) -> u64 {
+    llmfab_isa::timing::sfu::table_slots(cfg)
+}
+
+/// Entries of the activation table (`L · table_rows`, at least 257).
+pub fn table_entries(cfg: &EngineConfig) -> u64 {
+    table_rows(cfg) * cfg.sfu_lanes as u64
+}
+
+/// Bits of a table-row index (at least 1).
+pub fn trow_bits(cfg: &EngineConfig) -> u64 {
+    let k = table_rows(cfg);
+    (64 - (k - 1).leading_zeros() as u64).max(1)
+}
 
 #[cfg(test)]
 mod tests;
@@ -68,6 +121,53 @@ pub enum SfuError {
         /// rust-hdl's message.
         message: String,
     },
+    /// A configuration the unit cannot be built for.
+    #[error("SFU: unsupported configuration: {0}")]
+    Unsupported(String),
+}
+
+/// Names of the rust-hdl leaves the unit instantiates.
+const EXP_ROM: &str = "llmfab_sfu_exp_rom";
+const RSQRT: &str = "llmfab_sfu_rsqrt";
+
+fn check(cfg: &EngineConfig) -> Result<(), SfuError> {
+    cfg.validate()
+        .map_err(|e| SfuError::Unsupported(e.to_string()))?;
+    Ok(())
+}
+
+/// Verilog of the SFU for `cfg`: the rust-hdl leaves it uses, the lane,
+/// the controller and the top `llmfab_sfu` (ports of docs/rtl.md §5).
+pub fn verilog(cfg: &EngineConfig) -> Result<String, SfuError> {
+    check(cfg)?;
+    let mut v = String::new();
+    v += &emit::leaf_verilog(EXP_ROM, tables::ExpRom::default())?;
+    v += &emit::leaf_verilog(RSQRT, tables::Rsqrt::default())?;
+    v += &lane::verilog(cfg);
+    v += &ctrl::verilog(cfg);
+    v += &top::verilog(cfg);
+    Ok(v)
+}
+
+/// The SFU's blocks for the resource report: each distinct module
+/// (synthesisable alone, with the leaves it instantiates) and its count.
+pub fn blocks(cfg: &EngineConfig) -> Result<Vec<BlockUse>, SfuError> {
+    check(cfg)?;
+    let exp = emit::leaf_verilog(EXP_ROM, tables::ExpRom::default())?;
+    let rsq = emit::leaf_verilog(RSQRT, tables::Rsqrt::default())?;
+    let l = cfg.sfu_lanes as u64;
+    Ok(vec![
+        BlockUse {
+            module: "llmfab_sfu_lane".into(),
+            verilog: exp + &lane::verilog(cfg),
+            count: l,
+        },
+        BlockUse {
+            module: "llmfab_sfu_ctrl".into(),
+            verilog: rsq + &ctrl::verilog(cfg),
+            count: 1,
+        },
+    ])
 }
 
 /// Verilog of every SFU leaf module, each under its `sfu_*` name.

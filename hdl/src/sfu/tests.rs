@@ -1,5 +1,9 @@
-//! Tests of the SFU leaves: rust-hdl simulation and Icarus simulation of the
-//! emitted Verilog, both against the Rust functions of the semantics.
+//! Tests of the SFU: leaves (rust-hdl simulation and Icarus against the
+//! Rust functions of the semantics) and the whole unit (Icarus against
+//! `llmfab_isa::reference`, cycles against `timing::sfu`), lint.
 
 mod icarus;
 mod leaves;
+mod lint;
+mod size;
+mod unit;

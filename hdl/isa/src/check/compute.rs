@@ -217,7 +217,13 @@ pub(super) fn requant(cx: &mut Ctx, x: &Requant) {
         _ => {}
     }
     if x.col_scale == 1 {
-        cx.multiple("s_addr", x.s_addr, 2, "int16 alignment");
+        let su = 2 * cx.cfg.sfu_lanes as u64;
+        cx.multiple(
+            "s_addr",
+            x.s_addr,
+            su,
+            "2·sfu_lanes: one SFU SBUF word (P-SFU-2)",
+        );
         if dims_ok {
             cx.within(
                 "s_addr",

@@ -57,9 +57,16 @@ fn rows(
     dims_ok
 }
 
-/// Requires the int16 SBUF range `[s_addr, s_addr + bytes)`.
+/// Requires the int16 SBUF range `[s_addr, s_addr + bytes)`, starting on an
+/// SFU SBUF word (`2·sfu_lanes` bytes, docs/rtl.md P-SFU-2).
 fn sbuf(cx: &mut Ctx, field: &'static str, s_addr: u64, bytes: u128, what: &str) {
-    cx.multiple(field, s_addr, 2, "int16 alignment");
+    let su = 2 * cx.cfg.sfu_lanes as u64;
+    cx.multiple(
+        field,
+        s_addr,
+        su,
+        "2·sfu_lanes: one SFU SBUF word (P-SFU-2)",
+    );
     cx.within(field, s_addr as u128 + bytes, Buf::Sbuf, what);
 }
 
@@ -107,6 +114,16 @@ pub(super) fn rmsnorm(cx: &mut Ctx, x: &Rmsnorm) {
 }
 
 pub(super) fn layernorm(cx: &mut Ctx, x: &Layernorm) {
+    let lanes = cx.cfg.sfu_lanes as u64;
+    if x.n >= 1 && !x.n.is_multiple_of(lanes) {
+        cx.bad(
+            "n",
+            format!(
+                "= {}, expected a multiple of sfu_lanes = {lanes} (the biases at s_addr + 2n start on an SFU SBUF word, P-SFU-2)",
+                x.n
+            ),
+        );
+    }
     if rows(
         cx,
         x.m,
@@ -174,7 +191,23 @@ pub(super) fn rope(cx: &mut Ctx, x: &Rope) {
             format!("= {h}, expected a head width dividing n = {}", x.n),
         );
     }
-    cx.multiple("imm2", x.imm2, 2, "int16 alignment");
+    let lanes = cx.cfg.sfu_lanes as u64;
+    let pairs = (h / 2).is_multiple_of(lanes);
+    let inside = h <= lanes && lanes.is_multiple_of(h);
+    if !(pairs || inside) {
+        cx.bad(
+            "imm0",
+            format!(
+                "= {h}, expected half a head a multiple of sfu_lanes = {lanes}, or a head dividing sfu_lanes (P-SFU-2)"
+            ),
+        );
+    }
+    cx.multiple(
+        "imm2",
+        x.imm2,
+        2 * lanes,
+        "2·sfu_lanes: one SFU SBUF word (P-SFU-2)",
+    );
     if dims_ok {
         let end = span(x.s_addr, x.m, x.imm2, 2 * h);
         sbuf(

@@ -4,31 +4,32 @@
 //! `done` (a one-cycle pulse).
 //!
 //! The SFU is a slot machine. In every *slot* (one cycle) it issues at most
-//! one read on each buffer read port it uses; the lanes process the data in
-//! a fixed pipeline and the write of a vector is issued [`WRITE_LAT`] cycles
-//! after the slot that completed its operands. The first slot is cycle 1
-//! (cycle 0 latches the instruction); slots follow back to back except where
-//! a row needs a reduction across lanes (the unit waits [`red_lat`] cycles
-//! for the adder/max tree) and a per-row scalar step (reciprocal, inverse
-//! square root); `done` comes [`TAIL`] cycles after the last slot.
+//! one read on each buffer read port it uses; the data comes back in the
+//! next cycle, where the lanes take it (or hold it, for the first slot of
+//! a two-slot vector); the lane pipeline writes the vector's result
+//! [`WRITE_LAT`] cycles after the vector's last slot. The first slot is
+//! cycle 1 (cycle 0 latches the instruction); slots follow back to back
+//! except where a row needs a reduction across lanes (the unit waits
+//! [`red_wait`] cycles for the lane pipeline, the `log2 L`-level tree and
+//! the row accumulator) and a per-row scalar step; `done` comes [`TAIL`]
+//! cycles after the last slot.
 //!
 //! Notation: `L` = `sfu_lanes`, `lg = log2 L`, `V = ceil(N/L)` vectors per
-//! row, `K = ceil(257/L)` table-load slots.
+//! row, `K = ceil(257/L)` table-load slots, `W = red_wait = 4 + lg`.
 //!
 //! | op | slots per row | cycles |
 //! |---|---|---|
-//! | `requant` | `V` (one ACC/ABUF read, one SBUF read if `col_scale`) | `M·V + 8` |
-//! | `silu`, `gelu` | `V` after `K` table-load slots | `K + M·V + 8` |
-//! | `add`, `mul` | `2V` (`a` then `b` on the one ABUF read port) | `2·M·V + 8` |
-//! | `rope` | `N/L` (pairs of `x1`/`x2` vectors, two writes per pair) | `M·N/L + 9` |
-//! | `rmsnorm` | `V` (Σx²) + wait + 5 + `V` | `M·(2V + lg + 10) + 8` |
-//! | `layernorm` | `V` (Σx, Σx²) + wait + 7 + `2V` (`x`,`γ` then `β` on the one SBUF port) | `M·(3V + lg + 12) + 8` |
-//! | `softmax` | `Vv` (max) + wait + 1 + `Vv` (Σe) + wait + 18 (divider) + `V` (output) | `Σ_m (2·Vv(m) + V + 2·lg + 29) + 8` |
+//! | `requant` | `V` (one ACC/ABUF read, one SBUF read if `col_scale`) | `M·V + 6` |
+//! | `silu`, `gelu` | `V` after `K` table-load slots | `K + M·V + 6` |
+//! | `add`, `mul` | `2V` (`a` then `b` on the one ABUF read port) | `2·M·V + 6` |
+//! | `rope` | `V` (`imm0 ≤ L`: one vector holds whole heads; `imm0/2` a multiple of `L`: `x1`/`x2` vector pairs, two slots and two writes per pair) | `M·V + 6` |
+//! | `rmsnorm` | `V` (Σx²) + `W` + 3 + `V` | `M·(2V + lg + 7) + 6` |
+//! | `layernorm` | `V` (Σx, Σx²) + `W` + 5 + `2V` (`x`,`γ` then `β` on the one SBUF port) | `M·(3V + lg + 9) + 6` |
+//! | `softmax` | `Vv` (max) + `W` + 1 + `Vv` (Σe) + `W` + 18 (divider) + `V` (output) | `Σ_m (2·Vv(m) + V + 2·lg + 27) + 6` |
 //!
 //! `Vv(m) = ceil(min(N, m + imm2 + 1) / L)` for a causal softmax (masked
 //! vectors past the last valid column are not read by the max and sum
-//! passes), `V` otherwise. "wait" is [`red_lat`]` = 6 + lg` cycles from the
-//! last reduction slot to the scalar step. The softmax divider computes
+//! passes), `V` otherwise. The softmax divider computes
 //! `floor(2^32 / sum)` one quotient bit per cycle: 17 bits suffice because
 //! `sum ≥ EXP[0] = 65535` (the row maximum always contributes `EXP[0]`), so
 //! its step is 1 load cycle + 17 iterations = [`DIV_STEP`].
@@ -39,35 +40,33 @@
 use crate::config::EngineConfig;
 use crate::instr::{Instr, Op};
 
-/// Cycles from a slot (the read issue of the vector's last operand) to the
-/// write of its result.
-pub const WRITE_LAT: u64 = 7;
-/// Cycles from the last slot to `done` (`WRITE_LAT + 1`).
+/// Cycles from a vector's last slot to the write of its result (the read
+/// returns after 1 cycle, then 4 lane stages).
+pub const WRITE_LAT: u64 = 5;
+/// Cycles from the last slot to `done` (`WRITE_LAT + 1`: covers RoPE's
+/// second write of a pair).
 pub const TAIL: u64 = WRITE_LAT + 1;
 /// Scalar step of softmax after the max pass (latch the maximum).
 pub const MAX_STEP: u64 = 1;
 /// Scalar step of softmax after the sum pass: load + 17 divider iterations.
 pub const DIV_STEP: u64 = 18;
-/// Scalar step of rmsnorm: `ss·imm0`, round, clamp, two RSQRT stages.
-pub const RMS_STEP: u64 = 5;
-/// Scalar step of layernorm: `s·imm0`, round, `μ²`, variance, two RSQRT
-/// stages, `μ·inv`.
-pub const LN_STEP: u64 = 7;
-/// Lane pipeline depth to the reduction input: a reduce slot at cycle `t`
-/// presents its lane values to the tree at cycle `t + RED_IN`.
-pub const RED_IN: u64 = 5;
+/// Scalar step of rmsnorm: `ss·imm0`; round, add, clamp; RSQRT.
+pub const RMS_STEP: u64 = 3;
+/// Scalar step of layernorm: `s·imm0`; round (`μ`, `e2`); spare; variance,
+/// add, clamp; RSQRT.
+pub const LN_STEP: u64 = 5;
 
 /// `log2(sfu_lanes)` (lanes are a power of two).
 pub fn lg(cfg: &EngineConfig) -> u64 {
     cfg.sfu_lanes.max(1).trailing_zeros() as u64
 }
 
-/// Cycles from the last reduction slot (cycle `t`) to the first cycle of
-/// the scalar step (`t + red_lat`), in which the row's accumulated maximum
-/// or sums are available: `RED_IN` lane stages, `lg` tree levels, one
-/// accumulator cycle.
-pub fn red_lat(cfg: &EngineConfig) -> u64 {
-    RED_IN + lg(cfg) + 1
+/// Cycles between the last slot of a reduction pass (cycle `t`) and the
+/// first cycle of the scalar step (`t + red_wait + 1`), in which the row
+/// accumulators hold the pass's result: 1 read cycle, 3 lane stages, `lg`
+/// tree levels.
+pub fn red_wait(cfg: &EngineConfig) -> u64 {
+    4 + lg(cfg)
 }
 
 /// Slots that load a 257-entry activation table into the lanes.
@@ -113,19 +112,19 @@ pub fn op_cycles(op: &Op, cfg: &EngineConfig) -> Option<u64> {
         Op::Gelu(x) => table_slots(cfg) + rows(x.m) * vecs(x.n.max(1), cfg) + TAIL,
         Op::Add(x) => 2 * rows(x.m) * vecs(x.n.max(1), cfg) + TAIL,
         Op::Mul(x) => 2 * rows(x.m) * vecs(x.n.max(1), cfg) + TAIL,
-        Op::Rope(x) => rows(x.m) * x.n.max(1).div_ceil(l) + TAIL + 1,
+        Op::Rope(x) => rows(x.m) * x.n.max(1).div_ceil(l) + TAIL,
         Op::Rmsnorm(x) => {
             let v = vecs(x.n.max(1), cfg);
-            rows(x.m) * (2 * v + red_lat(cfg) - 1 + RMS_STEP) + TAIL
+            rows(x.m) * (2 * v + red_wait(cfg) + RMS_STEP) + TAIL
         }
         Op::Layernorm(x) => {
             let v = vecs(x.n.max(1), cfg);
-            rows(x.m) * (3 * v + red_lat(cfg) - 1 + LN_STEP) + TAIL
+            rows(x.m) * (3 * v + red_wait(cfg) + LN_STEP) + TAIL
         }
         Op::Softmax(x) => {
             let n = x.n.max(1);
             let v = vecs(n, cfg);
-            let per_row = v + 2 * (red_lat(cfg) - 1) + MAX_STEP + DIV_STEP;
+            let per_row = v + 2 * red_wait(cfg) + MAX_STEP + DIV_STEP;
             let mut total = rows(x.m) * per_row + TAIL;
             for m in 0..rows(x.m) {
                 total += 2 * softmax_valid_vecs(x.flags, x.imm2, m, n, cfg);
@@ -219,7 +218,7 @@ mod tests {
 
     #[test]
     fn pinned_counts() {
-        let c = cfg(4); // lg = 2, red_lat = 8
+        let c = cfg(4); // lg = 2, red_wait = 6
         let cy = |op: Op| op_cycles(&op, &c).unwrap();
         assert_eq!(
             cy(Op::Requant(Requant {
@@ -227,7 +226,7 @@ mod tests {
                 n: 10,
                 ..Default::default()
             })),
-            2 * 3 + 8
+            2 * 3 + 6
         );
         assert_eq!(
             cy(Op::Silu(Silu {
@@ -235,7 +234,7 @@ mod tests {
                 n: 8,
                 ..Default::default()
             })),
-            65 + 2 + 8
+            65 + 2 + 6
         );
         assert_eq!(
             cy(Op::Add(Add {
@@ -243,7 +242,7 @@ mod tests {
                 n: 8,
                 ..Default::default()
             })),
-            4 + 8
+            4 + 6
         );
         assert_eq!(
             cy(Op::Rope(Rope {
@@ -252,7 +251,7 @@ mod tests {
                 imm0: 8,
                 ..Default::default()
             })),
-            12 + 9
+            12 + 6
         );
         assert_eq!(
             cy(Op::Rmsnorm(Rmsnorm {
@@ -260,7 +259,7 @@ mod tests {
                 n: 8,
                 ..Default::default()
             })),
-            2 * 2 + 2 + 10 + 8
+            2 * 2 + 2 + 7 + 6
         );
         assert_eq!(
             cy(Op::Layernorm(Layernorm {
@@ -268,7 +267,7 @@ mod tests {
                 n: 8,
                 ..Default::default()
             })),
-            3 * 2 + 2 + 12 + 8
+            3 * 2 + 2 + 9 + 6
         );
         assert_eq!(
             cy(Op::Softmax(Softmax {
@@ -276,7 +275,7 @@ mod tests {
                 n: 8,
                 ..Default::default()
             })),
-            3 * 2 + 4 + 29 + 8
+            3 * 2 + 4 + 27 + 6
         );
         // Causal: row 0 with imm2 = 0 reads one vector in the max and sum passes.
         assert_eq!(
@@ -286,7 +285,7 @@ mod tests {
                 flags: 1,
                 ..Default::default()
             })),
-            2 + 2 + 4 + 29 + 8
+            2 + 2 + 4 + 27 + 6
         );
         assert_eq!(op_cycles(&Op::Halt(Halt {}), &c), None);
     }
