@@ -70,3 +70,53 @@ fn engine_model_speed_u280_stream() {
         bytes / (t.cycles as f64 / 225e6) / 1e9
     );
 }
+
+/// The timing-only simulation of one compiled program, e.g. the Llama-2-7B
+/// decode step of `llmfab compile --model llama-2-7b --board u280 --quant
+/// w4a8 -o DIR`: reads `$LLMFAB_SIM_BUILD/engine.toml` and
+/// `$LLMFAB_SIM_BUILD/programs/$LLMFAB_SIM_PHASE.bin` (default
+/// `decode_4096`), and prints the wall time of `simulate` alone (best of
+/// three) next to the simulated cycles. `cargo xtask bench sim` runs it.
+#[test]
+#[ignore = "benchmark: needs LLMFAB_SIM_BUILD (cargo xtask bench sim)"]
+fn compiled_program_speed() {
+    let dir =
+        std::path::PathBuf::from(std::env::var("LLMFAB_SIM_BUILD").expect("LLMFAB_SIM_BUILD"));
+    let phase = std::env::var("LLMFAB_SIM_PHASE").unwrap_or_else(|_| "decode_4096".into());
+    let toml = std::fs::read_to_string(dir.join("engine.toml")).unwrap();
+    let cfg = EngineConfig::from_toml(&toml, "engine.toml").unwrap();
+    let bin = std::fs::read(dir.join(format!("programs/{phase}.bin"))).unwrap();
+    let t0 = std::time::Instant::now();
+    let prog = llmfab_isa::Program::from_binary(&bin).unwrap();
+    let decode_s = t0.elapsed().as_secs_f64();
+    let (mut best, mut best_cpu) = (f64::MAX, f64::MAX);
+    let mut cycles = 0;
+    for _ in 0..3 {
+        let (t, c) = (std::time::Instant::now(), cpu_s());
+        cycles = llmfab_sim::engine::simulate(&cfg, &MemTiming::default(), prog.instrs(), None)
+            .unwrap()
+            .cycles;
+        best = best.min(t.elapsed().as_secs_f64());
+        best_cpu = best_cpu.min(cpu_s() - c);
+    }
+    println!(
+        "SIM-PROGRAM phase={phase} engine={} instrs={} cycles={cycles} decode_binary_s={decode_s:.3} simulate_wall_s={best:.3} simulate_cpu_s={best_cpu:.3} mcycles_per_cpu_s={:.1}",
+        cfg.name,
+        prog.len(),
+        cycles as f64 / best_cpu / 1e6
+    );
+}
+
+/// CPU seconds of this thread (user + system; Linux `/proc`, 10 ms ticks),
+/// so that a loaded machine does not inflate the figure; 0 elsewhere.
+fn cpu_s() -> f64 {
+    let Ok(stat) = std::fs::read_to_string("/proc/thread-self/stat") else {
+        return 0.0;
+    };
+    // Fields after the parenthesised command: state is field 3; utime and
+    // stime are fields 14 and 15.
+    let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let tick = |i: usize| f.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+    (tick(11) + tick(12)) / 100.0
+}

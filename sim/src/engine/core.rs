@@ -5,6 +5,7 @@
 
 use super::dma::{ReadEngine, WriteEngine, Xfer};
 use super::mem::{MemOut, MemPort};
+use super::stall::{blocked, queue_cause, ComputeCause, QueueCause, Sample, Stalls};
 use super::{EngineSimError, InstrTime, Timing};
 use llmfab_isa::instr::{Instr, Op};
 use llmfab_isa::timing::{burst_beats, fetch_fifo_beats, ports};
@@ -47,6 +48,8 @@ struct Engine<'a> {
     read_beats: Vec<u64>,
     write_beats: Vec<u64>,
     compute_busy: u64,
+    // stall causes of the last stepped cycle
+    sample: Sample,
 }
 
 fn xfer(ins: &Instr, index: usize) -> Option<(usize, Xfer)> {
@@ -128,6 +131,7 @@ impl<'a> Engine<'a> {
             read_beats: vec![0; ch],
             write_beats: vec![0; ch],
             compute_busy: 0,
+            sample: Sample::new(ch),
         }
     }
 
@@ -163,7 +167,13 @@ impl<'a> Engine<'a> {
         let mut c_pop = false;
         let mut c_start: Option<(usize, u64, u8)> = None;
         let mut c_fin = false;
+        self.sample.compute = if self.queues[1].is_empty() {
+            ComputeCause::Empty
+        } else {
+            ComputeCause::None
+        };
         if let Some((i, done_at, _)) = self.c_run {
+            self.sample.compute = ComputeCause::None;
             if t == done_at {
                 c_fin = true;
                 let d = self.prog[i].deps;
@@ -176,6 +186,15 @@ impl<'a> Engine<'a> {
             let d = ins.deps;
             let nop = matches!(ins.op, Op::Nop(_));
             let need = ports(ins);
+            self.sample.compute = if d.pop_prev && !avail[LC] {
+                ComputeCause::LoadToken
+            } else if d.pop_next && !avail[SC] {
+                ComputeCause::StoreToken
+            } else if !nop && need & dma_hold != 0 {
+                ComputeCause::Port
+            } else {
+                ComputeCause::None
+            };
             if (!d.pop_prev || avail[LC])
                 && (!d.pop_next || avail[SC])
                 && (nop || need & dma_hold == 0)
@@ -204,8 +223,11 @@ impl<'a> Engine<'a> {
         let mut l_pop = false;
         let mut s_pop = false;
         let (mut l_wait, mut s_wait) = (self.l_wait, self.s_wait);
+        self.sample.load = queue_cause(self.l_wait, self.queues[0].is_empty());
+        self.sample.store = queue_cause(self.s_wait, self.queues[2].is_empty());
         if self.l_wait {
             if rd_idle {
+                self.sample.load = QueueCause::None;
                 inc[LC] += 1;
                 l_wait = false;
             }
@@ -216,6 +238,7 @@ impl<'a> Engine<'a> {
                 .as_ref()
                 .map(|(c, _)| self.rd.get(*c).is_some_and(|e| e.walk.ready()))
                 .unwrap_or(true);
+            self.sample.load = blocked(ins.deps.pop_next && !avail[CL], ch_ready);
             if (!ins.deps.pop_next || avail[CL]) && ch_ready {
                 l_pop = true;
                 dec[CL] += ins.deps.pop_next as u64;
@@ -227,6 +250,7 @@ impl<'a> Engine<'a> {
         }
         if self.s_wait {
             if wr_idle {
+                self.sample.store = QueueCause::None;
                 inc[SC] += 1;
                 s_wait = false;
             }
@@ -237,6 +261,7 @@ impl<'a> Engine<'a> {
                 .as_ref()
                 .map(|(c, _)| self.wr.get(*c).is_some_and(|e| e.walk.ready()))
                 .unwrap_or(true);
+            self.sample.store = blocked(ins.deps.pop_prev && !avail[CS], ch_ready);
             if (!ins.deps.pop_prev || avail[CS]) && ch_ready {
                 s_pop = true;
                 dec[CS] += ins.deps.pop_prev as u64;
@@ -248,6 +273,8 @@ impl<'a> Engine<'a> {
         }
         // dispatch
         let mut disp: Option<(Option<usize>, bool)> = None; // (queue, beat_pop)
+        self.sample.dispatch_full = None;
+        self.sample.dispatch_starved = self.next < self.prog.len() && self.ififo == 0;
         if self.next < self.prog.len() && self.ififo > 0 {
             let ins = &self.prog[self.next];
             let target = if self.halted || matches!(ins.op, Op::Halt(_)) {
@@ -259,7 +286,9 @@ impl<'a> Engine<'a> {
                     _ => 1,
                 })
             };
-            if target.is_none_or(|q| self.queues[q].len() < qd) {
+            if let Some(q) = target.filter(|&q| self.queues[q].len() >= qd) {
+                self.sample.dispatch_full = Some(q);
+            } else {
                 disp = Some((
                     target,
                     self.half + 1 == self.ipb || self.next + 1 == self.prog.len(),
@@ -278,13 +307,47 @@ impl<'a> Engine<'a> {
         // DMA engines and their memories
         let ch = cfg.channels as usize;
         for c in 0..ch {
-            let mo: MemOut = self.mems[c].outputs(t);
-            let rburst = self.rd[c].walk.present(self.rd[c].out(), claim, cfg);
-            let wburst = self.wr[c].walk.present(self.wr[c].out(), claim, cfg);
-            let wvalid = self.wr[c].wvalid();
-            let wmove = mo.wready && wvalid;
             let rcmd = rd_cmd.filter(|(cc, _)| *cc == c).map(|(_, x)| x);
             let wcmd = wr_cmd.filter(|(cc, _)| *cc == c).map(|(_, x)| x);
+            // A quiet side (no command, engine and memory side empty) can
+            // neither act nor change: skip it (exactly as stepping it).
+            let r_on = rcmd.is_some() || !self.rd[c].quiet() || !self.mems[c].read_quiet();
+            let w_on = wcmd.is_some() || !self.wr[c].quiet() || !self.mems[c].write_quiet();
+            if !r_on && !w_on {
+                self.sample.dma[c] = (0, 0);
+                continue;
+            }
+            let mo: MemOut = self.mems[c].outputs(t);
+            // Reading between two last beats with nothing to present (at the
+            // outstanding limit, or all bursts issued) and the write side
+            // quiet: nothing moves on this channel either.
+            if !w_on && rcmd.is_none() && !mo.rlast {
+                if let Some(code) = self.rd[c].walk.waiting(self.rd[c].out(), cfg) {
+                    self.sample.dma[c] = (code, 0);
+                    continue;
+                }
+            }
+            let (rburst, rblock) = if r_on {
+                let out = self.rd[c].out();
+                (
+                    self.rd[c].walk.present(out, claim, cfg),
+                    self.rd[c].walk.blocked(out, claim, cfg),
+                )
+            } else {
+                (None, 0)
+            };
+            let (wburst, wblock, wvalid) = if w_on {
+                let out = self.wr[c].out();
+                (
+                    self.wr[c].walk.present(out, claim, cfg),
+                    self.wr[c].walk.blocked(out, claim, cfg),
+                    self.wr[c].wvalid(),
+                )
+            } else {
+                (None, 0, false)
+            };
+            self.sample.dma[c] = (rblock, wblock);
+            let wmove = mo.wready && wvalid;
             if mo.rlast
                 || mo.bvalid
                 || wmove
@@ -292,17 +355,20 @@ impl<'a> Engine<'a> {
                 || wburst.is_some()
                 || rcmd.is_some()
                 || wcmd.is_some()
-                || self.rd[c].walk.moving()
-                || self.wr[c].walk.moving()
-                || self.wr[c].streaming()
+                || (r_on && self.rd[c].walk.moving())
+                || (w_on && (self.wr[c].walk.moving() || self.wr[c].streaming()))
             {
                 changed = true;
             }
-            if let Some(i) = self.rd[c].update(rburst, mo.rbeat && mo.rlast, rcmd, cfg) {
-                self.times[i].done = t;
+            if r_on {
+                if let Some(i) = self.rd[c].update(rburst, mo.rbeat && mo.rlast, rcmd, cfg) {
+                    self.times[i].done = t;
+                }
             }
-            if let Some(i) = self.wr[c].update(wburst, wmove, mo.bvalid, wcmd, cfg) {
-                self.times[i].done = t;
+            if w_on {
+                if let Some(i) = self.wr[c].update(wburst, wmove, mo.bvalid, wcmd, cfg) {
+                    self.times[i].done = t;
+                }
             }
             self.mems[c].update(
                 t,
@@ -413,6 +479,7 @@ pub fn run(
     max_cycles: u64,
 ) -> Result<Timing, EngineSimError> {
     let mut e = Engine::new(cfg, mem, prog, compute);
+    let mut stalls = Stalls::new(cfg.channels as usize);
     let mut t = 1u64;
     let mut skipped = 0u64;
     loop {
@@ -424,6 +491,7 @@ pub fn run(
                 read_beats: e.read_beats,
                 write_beats: e.write_beats,
                 compute_busy: e.compute_busy,
+                stalls,
             });
         }
         if t > max_cycles {
@@ -431,10 +499,13 @@ pub fn run(
         }
         let changed = e.step(t)?;
         if changed {
+            stalls.add(&e.sample, 1);
             t += 1;
         } else {
             match e.wakeup(t) {
                 Some(w) => {
+                    // The cycles up to `w` repeat cycle `t`'s state.
+                    stalls.add(&e.sample, w - t);
                     skipped += w - t - 1;
                     t = w;
                 }

@@ -84,6 +84,28 @@ impl Walk {
             index: a.x.index,
         })
     }
+    /// With an empty slot and no active transfer, or an active one at the
+    /// outstanding limit, the walk neither presents nor moves in this
+    /// cycle: `Some` of its stall code then.
+    pub(crate) fn waiting(&self, out: u64, cfg: &EngineConfig) -> Option<u8> {
+        match (&self.slot, &self.active) {
+            (None, None) => Some(0),
+            (None, Some(_)) if out >= cfg.max_outstanding as u64 => {
+                Some(super::stall::DMA_OUTSTANDING)
+            }
+            _ => None,
+        }
+    }
+    /// Why an active transfer presents no burst in this cycle (the
+    /// `stall::DMA_*` codes; 0 when it presents one or none is active).
+    pub(crate) fn blocked(&self, out: u64, claim: u8, cfg: &EngineConfig) -> u8 {
+        match &self.active {
+            None => 0,
+            Some(_) if out >= cfg.max_outstanding as u64 => super::stall::DMA_OUTSTANDING,
+            Some(a) if !(a.acq || a.x.need & claim == 0) => super::stall::DMA_PORT,
+            Some(_) => 0,
+        }
+    }
     /// End of cycle: `fired` the burst presented (always accepted), `cmd`
     /// a transfer handed over.
     pub fn update(&mut self, fired: Option<Burst>, cmd: Option<Xfer>, cfg: &EngineConfig) {
@@ -136,6 +158,10 @@ impl ReadEngine {
     /// Slot, active transfer or outstanding bursts (start of cycle).
     pub fn busy(&self) -> bool {
         self.walk.pending() || !self.bursts.is_empty()
+    }
+    /// Nothing pending: stepping it without a command changes nothing.
+    pub fn quiet(&self) -> bool {
+        !self.busy()
     }
     /// Shared ports held.
     pub fn hold(&self) -> u8 {
@@ -207,6 +233,15 @@ impl WriteEngine {
     /// Slot, active transfer or outstanding bursts.
     pub fn busy(&self) -> bool {
         self.walk.pending() || !self.out.is_empty()
+    }
+    /// Nothing pending on either side (address, data, responses):
+    /// stepping it without a command changes nothing.
+    pub fn quiet(&self) -> bool {
+        !self.busy()
+            && self.desc.is_empty()
+            && self.rd_left == 0
+            && self.pushing.is_none()
+            && self.wfifo.is_empty()
     }
     /// Shared ports held.
     pub fn hold(&self) -> u8 {

@@ -132,6 +132,16 @@ impl MemPort {
         w
     }
 
+    /// No read burst accepted or delivering.
+    pub fn read_quiet(&self) -> bool {
+        self.ar.is_empty() && !self.have
+    }
+
+    /// No write burst accepted and no B response pending.
+    pub fn write_quiet(&self) -> bool {
+        self.aw.is_empty() && self.b.is_empty()
+    }
+
     /// Nothing pending.
     pub fn is_idle(&self) -> bool {
         self.ar.is_empty() && self.aw.is_empty() && self.b.is_empty()

@@ -1,7 +1,17 @@
 //! The cycle-level timing model of one engine (docs/engine.md §6): the
 //! exact rules of `llmfab_isa::timing`, cycle by cycle, skipping quiet
 //! cycles. Its cycle count equals the Verilog testbench's on the same
-//! program, config and [`MemTiming`] (CI compares them).
+//! program, config and [`MemTiming`] (CI compares them). See docs/sim.md.
+//!
+//! | module | concept |
+//! |---|---|
+//! | [`simulate`] | timing-only mode: cycles, per-instruction times, stalls |
+//! | [`functional`] | functional mode: the same timing, data moved with the reference semantics |
+//! | [`stall`] | stall cycles by cause, attributed exactly |
+//! | [`work`] | the work of instructions and ops, and their roofline bound on the engine |
+//! | [`report`] | the report of a run: utilisation, bandwidth, per-op rows |
+//! | [`energy`] | the analyzer's device energy model on simulated activity |
+//! | [`trace`] | a Chrome trace-event timeline (Perfetto) |
 //!
 //! ```no_run
 //! # use llmfab_isa::{EngineConfig, MemTiming, Program};
@@ -12,13 +22,20 @@
 
 mod core;
 pub mod dma;
+pub mod energy;
+pub mod functional;
 pub mod mem;
+pub mod report;
+pub mod stall;
+pub mod trace;
+pub mod work;
 
 #[cfg(test)]
 mod tests;
 
 use llmfab_isa::instr::Instr;
 use llmfab_isa::{EngineConfig, MemTiming};
+pub use stall::Stalls;
 
 /// When one instruction ran.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -45,6 +62,8 @@ pub struct Timing {
     pub write_beats: Vec<u64>,
     /// Cycles the compute units were busy (sum of `start`→`done`).
     pub compute_busy: u64,
+    /// Stall cycles by unit and cause.
+    pub stalls: stall::Stalls,
 }
 
 /// Errors of the engine timing model.
