@@ -33,6 +33,10 @@ pub struct MLevel {
     pub abuf_bytes: u64,
     /// Prefill seconds.
     pub prefill_s: f64,
+    /// Blocks of the prompt relative to the fewest possible (blocks of
+    /// 512): prefill programs grow with it (weights, KV stores and KV
+    /// window loads are issued per block).
+    pub program_size: f64,
 }
 
 /// A choice of KV window depth.
@@ -258,11 +262,13 @@ fn build(
             mb,
             abuf_bytes: l.abuf_peak.max(dl.abuf_peak),
             prefill_s: est.prefill_s,
+            program_size: prompt.div_ceil(mb) as f64 / prompt.div_ceil(512).max(1) as f64,
         });
-        // ACC: 16 query rows per attention pass are plenty.
+        // ACC: up to 64 query rows per attention pass (fewer passes, smaller
+        // prefill programs).
         let per_row = l.score_pitch + l.attn_out_pitch;
         acc_bytes = acc_bytes
-            .max(per_row * 16.min(mb))
+            .max(per_row * 64.min(mb))
             .max(l.lin_rows.min(64) * l.lin_acc_pitch);
         stage_rows = stage_rows.max(l.kv_stage_rows);
         sbuf = sbuf.max(l.sbuf_peak);

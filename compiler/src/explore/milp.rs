@@ -101,8 +101,15 @@ pub fn score(
     wd * (est.decode_s + extra) / n.0
         + wp * c.m[m].prefill_s / n.1
         + we * (est.energy_per_token_j + board.static_w * extra) / n.2
+        + PROGRAM_SIZE_WEIGHT * c.m[m].program_size
         + 1e-3 * (c.logic.dsp / board.user.dsp as f64)
 }
+
+/// Weight of the prefill program size (blocks per prompt, relative to
+/// blocks of 512) in every objective: a tie-break towards larger blocks
+/// (smaller build folders, faster compiles) that yields at most a few
+/// tenths of a percent of the optimised figure.
+pub const PROGRAM_SIZE_WEIGHT: f64 = 1e-4;
 
 /// Words of buffer `b` for candidate `c` at levels `w`, `m`, `k`.
 pub fn words(c: &Candidate, b: Buffer, w: usize, m: usize, k: usize) -> u64 {
@@ -161,7 +168,7 @@ pub fn solve(
             obj += (wd * l.est.decode_s / n.0 + we * l.est.energy_per_token_j / n.2) * y[ci][wi];
         }
         for (mi, l) in c.m.iter().enumerate() {
-            obj += (wp * l.prefill_s / n.1) * z[ci][mi];
+            obj += (wp * l.prefill_s / n.1 + PROGRAM_SIZE_WEIGHT * l.program_size) * z[ci][mi];
         }
         for (ki, l) in c.kv.iter().enumerate() {
             obj += (wd * l.decode_extra_s / n.0 + we * board.static_w * l.decode_extra_s / n.2)

@@ -8,6 +8,7 @@
 //! front of the candidates ([`pareto`]) gives the runner-ups.
 
 pub mod candidates;
+pub mod dma;
 pub mod milp;
 pub mod pareto;
 pub mod perf;

@@ -2,22 +2,38 @@
 //! and flip-flops from per-lane and per-port costs, and the block memories
 //! of each buffer (URAM or BRAM36 columns of its read width).
 //!
-//! The per-lane figures are assumptions until the RTL publishes Yosys
-//! numbers (docs/rtl.md); the compile report says so.
+//! The matrix unit's figures are the Yosys 0.23 per-leaf estimates of
+//! docs/rtl.md ("Matrix unit", "Resources": 64×64 W4A8KV4, `P`
+//! accumulation): per MAC lane ~135 LUT and ~97 FF, per column unit 969 LUT,
+//! 144 FF and 2 DSP, the unit's controller 4731 LUT and 2447 FF. The SFU,
+//! DMA and control figures remain assumptions until the RTL publishes them;
+//! the compile report says so.
 
 use crate::board::Board;
 use llmfab_isa::EngineConfig;
 use serde::{Deserialize, Serialize};
 
-/// LUTs per MAC lane (packing correction, accumulator muxing).
-pub const LUT_PER_LANE: f64 = 24.0;
+/// LUTs per MAC lane (docs/rtl.md, matrix unit: packed DSP leaf, drain
+/// cell, stagers, adder tree; Yosys keeps the DSP's pre-adders in fabric).
+pub const LUT_PER_LANE: f64 = 135.0;
+/// Flip-flops per MAC lane (docs/rtl.md, matrix unit).
+pub const FF_PER_LANE: f64 = 97.0;
+/// LUTs of one column unit of the matrix unit (`llmfab_mx_col`).
+pub const LUT_PER_COL: f64 = 969.0;
+/// Flip-flops of one column unit.
+pub const FF_PER_COL: f64 = 144.0;
+/// DSP slices of one column unit (dequantisation multiplies).
+pub const DSP_PER_COL: f64 = 2.0;
+/// LUTs and flip-flops of the matrix unit's controller (`llmfab_mx_ctl`).
+pub const MX_CTL: (f64, f64) = (4731.0, 2447.0);
 /// LUTs per SFU lane (table lookup, reductions, rounding).
 pub const LUT_PER_SFU_LANE: f64 = 400.0;
 /// LUTs per 256 bits of memory port (AXI master and DMA engine).
 pub const LUT_PER_PORT256: f64 = 1500.0;
 /// LUTs of fetch, decode, queues and control.
 pub const LUT_CONTROL: f64 = 15000.0;
-/// Flip-flops per LUT (pipelined datapath).
+/// Flip-flops per LUT of the blocks without published figures (SFU, DMA,
+/// control: pipelined datapath).
 pub const FF_PER_LUT: f64 = 1.5;
 /// DSP slices per SFU lane (16×16 multipliers of norms, RoPE, requant).
 pub const DSP_PER_SFU_LANE: f64 = 2.0;
@@ -42,17 +58,16 @@ pub struct Logic {
 /// The logic of `cfg` on `board`.
 pub fn logic(cfg: &EngineConfig, board: &Board) -> Logic {
     let lanes = cfg.mac_lanes() as f64;
+    let cols = cfg.cols as f64;
     let dsp = (lanes / board.macs_per_dsp(cfg.weight_bits, cfg.act_bits)).ceil()
+        + DSP_PER_COL * cols
         + DSP_PER_SFU_LANE * cfg.sfu_lanes as f64;
-    let lut = lanes * LUT_PER_LANE
-        + cfg.sfu_lanes as f64 * LUT_PER_SFU_LANE
+    let other = cfg.sfu_lanes as f64 * LUT_PER_SFU_LANE
         + cfg.channels as f64 * cfg.port_bits as f64 / 256.0 * LUT_PER_PORT256
         + LUT_CONTROL;
-    Logic {
-        dsp,
-        lut,
-        ff: lut * FF_PER_LUT,
-    }
+    let lut = lanes * LUT_PER_LANE + cols * LUT_PER_COL + MX_CTL.0 + other;
+    let ff = lanes * FF_PER_LANE + cols * FF_PER_COL + MX_CTL.1 + other * FF_PER_LUT;
+    Logic { dsp, lut, ff }
 }
 
 /// The buffers the explorer sizes.

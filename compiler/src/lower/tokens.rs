@@ -24,11 +24,28 @@ use llmfab_isa::EngineConfig;
 pub fn run(cfg: &EngineConfig, instrs: Vec<Instr>, prov: Vec<u32>) -> (Vec<Instr>, Vec<u32>) {
     let edges = deps::edges(&deps::run(cfg, &instrs));
     let q: Vec<Option<usize>> = instrs.iter().map(qidx).collect();
-    // Load↔store edges need a compute nop before their destination.
+    // Load↔store edges need a compute nop before their destination, unless
+    // implied: a load (store) issues after the earlier ones of its queue,
+    // so an edge from a transfer no later than the latest source an
+    // earlier destination already waits for adds no order.
     let mut nop_before = vec![false; instrs.len()];
+    let mut cross: [Vec<Edge>; 2] = Default::default();
     for e in &edges {
-        let (a, b) = (q[e.src as usize], q[e.dst as usize]);
-        if matches!((a, b), (Some(0), Some(2)) | (Some(2), Some(0))) {
+        match (q[e.src as usize], q[e.dst as usize]) {
+            (Some(2), Some(0)) => cross[0].push(*e),
+            (Some(0), Some(2)) => cross[1].push(*e),
+            _ => {}
+        }
+    }
+    for list in cross.iter_mut() {
+        list.sort_by_key(|e| (e.dst, std::cmp::Reverse(e.src)));
+        list.dedup_by_key(|e| e.dst);
+        let mut last: Option<u32> = None;
+        for e in list.iter() {
+            if last.is_some_and(|l| e.src <= l) {
+                continue;
+            }
+            last = Some(e.src);
             nop_before[e.dst as usize] = true;
         }
     }

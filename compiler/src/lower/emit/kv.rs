@@ -133,18 +133,32 @@ impl Emitter<'_> {
 
     /// Fills KV window rows `win..` with `f`'s positions of layer `kv_op`:
     /// positions before the block from HBM, the block's own from the
-    /// activations.
+    /// activations — except for a one-token block (decode), whose own row
+    /// `kv_write` has just stored: it is loaded with the others, so that
+    /// attention issues no `requant` into KVBUF while window fills hold
+    /// the KVBUF write port (engine.md §4; the store → load order through
+    /// memory is derived like every other dependency).
     pub(crate) fn kv_fill(&mut self, prov: OpId, kv_op: OpId, f: Fill, win: u64, b: &Block) {
         let cfg = self.cx.cfg;
         let ch = cfg.channels as u64;
         let rb = cfg.kv_row_bytes as u64;
         let layer = self.cx.kv_slot[kv_op.0 as usize].expect("kv slot");
         let end = f.c0 + f.len;
-        let old_end = end.min(b.p0);
-        for c in 0..ch {
+        let old_end = if b.rows == 1 { end } else { end.min(b.p0) };
+        // In a prefill block the loads go from the last channel to the
+        // first: `kv_write` stored these rows channel by channel in
+        // ascending order, so the first load's edge from its store implies
+        // the others' (one dependency `nop` per fill instead of one per
+        // channel; docs/compiler.md §5).
+        let order: Vec<u64> = if b.rows > 1 {
+            (0..ch).rev().collect()
+        } else {
+            (0..ch).collect()
+        };
+        for c in order {
             let p_f = f.c0 + c;
             if p_f >= old_end {
-                break;
+                continue;
             }
             let count = (old_end - p_f).div_ceil(ch);
             let (_, addr) = self.cx.map.kv.row(ch, layer, f.head, f.kind, p_f);
@@ -163,7 +177,7 @@ impl Emitter<'_> {
             );
         }
         let new_s = f.c0.max(b.p0);
-        if new_s < end {
+        if new_s < end && old_end <= b.p0 {
             self.kv_requant(
                 prov,
                 kv_op,
