@@ -284,3 +284,95 @@ fn bad_input_exits_2_with_a_clear_message() {
         assert!(!d.join("out.txt").exists(), "{args:?} left an output file");
     }
 }
+
+/// A small FPGA cluster costed by the engine simulator (GPT-2, w4a8, two
+/// U280s on a QSFP ring): the plans run, the report names the provider and
+/// how many blocks it simulated, and the plan's TPOT is at least 0.8× the
+/// analyzer's and below 10× (the engine streams the same bytes at the same
+/// 92% channel efficiency the analyzer assumes, plus latencies it does not,
+/// so it cannot be much faster; the analyzer's 1 µs per op is the slack;
+/// 10× would mean a component counted per layer twice). A GPU with
+/// `--cost engine` is a clear input error.
+#[test]
+fn engine_simulator_costs_a_small_fpga_cluster() {
+    let d = tmp("engine");
+    let args = |cost: &str| -> Vec<String> {
+        [
+            "plan",
+            "--model",
+            "gpt2",
+            "--devices",
+            "2xu280",
+            "--quant",
+            "w4a8",
+            "--synthetic",
+            "4,16",
+            "--prompt-dist",
+            "fixed:48",
+            "--output-dist",
+            "fixed:16",
+            "--seed",
+            "1",
+            "--batching",
+            "continuous",
+            "--no-disagg",
+            "--tp",
+            "2",
+            "--pp",
+            "1",
+            "--format",
+            "json",
+            "--cost",
+            cost,
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect()
+    };
+    let e = run(&d, &args("engine"));
+    assert!(e.status.success(), "{}", text(&e.stderr));
+    let ev: serde_json::Value = serde_json::from_slice(&e.stdout).unwrap();
+    assert!(ev["op_costs"]
+        .as_str()
+        .unwrap_or_default()
+        .starts_with("engine simulator"));
+    let notes = ev["notes"].to_string();
+    assert!(
+        notes.contains("block programs compiled and simulated"),
+        "{notes}"
+    );
+    let a = run(&d, &args("analyzer"));
+    assert!(a.status.success(), "{}", text(&a.stderr));
+    let av: serde_json::Value = serde_json::from_slice(&a.stdout).unwrap();
+    let tpot = |v: &serde_json::Value, plan: &str| -> f64 {
+        v["plans"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["plan"] == plan)
+            .map(|p| p["metrics"]["tpot"]["mean"].as_f64().unwrap())
+            .unwrap()
+    };
+    let best = ev["best"].as_str().unwrap().to_string();
+    let (te, ta) = (tpot(&ev, &best), tpot(&av, &best));
+    assert!(te > 0.0 && (0.8..10.0).contains(&(te / ta)), "{te} vs {ta}");
+    let g = run(
+        &d,
+        &[
+            "plan",
+            "--model",
+            "gpt2",
+            "--devices",
+            "2xh100",
+            "--synthetic",
+            "4,8",
+            "--cost",
+            "engine",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect::<Vec<_>>(),
+    );
+    assert_eq!(g.status.code(), Some(2), "{}", text(&g.stderr));
+    assert!(text(&g.stderr).contains("FPGA"), "{}", text(&g.stderr));
+}

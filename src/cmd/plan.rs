@@ -8,6 +8,9 @@
 //! request rate meeting the SLOs for the best plan) and `--validate`
 //! (predicted against measured latencies for one plan).
 
+#[path = "plan_engine.rs"]
+mod engine;
+
 use super::models::emit;
 use super::CliError;
 use crate::output::write_atomic;
@@ -18,7 +21,8 @@ use llmfab_sim::cluster::rng::LengthDist;
 use llmfab_sim::cluster::search::{best, capacity, search, Entry, Objective, ShardSpec};
 use llmfab_sim::cluster::{
     evaluate, load_trace, report, request, topology, validate, AnalyzerCost, Batching, Cluster,
-    ClusterError, OpCostProvider, ProfileCost, Request, ServeConfig, Setup, Slo, Synthetic,
+    ClusterError, EngineCost, OpCostProvider, ProfileCost, Request, ServeConfig, Setup, Slo,
+    Synthetic,
 };
 use serde_json::json;
 use std::path::{Path, PathBuf};
@@ -32,6 +36,15 @@ pub enum PlanFormat {
     Json,
     /// One row per plan (merge shards with --merge).
     Csv,
+}
+
+/// Where op costs come from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum CostSource {
+    /// The analyzer's realistic estimate (or the --profile table when given).
+    Analyzer,
+    /// The cycle-level engine simulator on compiled one-layer blocks (FPGA boards).
+    Engine,
 }
 
 /// Arguments of `llmfab plan`.
@@ -106,6 +119,12 @@ pub struct PlanArgs {
     /// Op costs from a measured profile CSV (op,batch,seq,kv_len,time_s[,tp][,energy_j]) instead of the analyzer.
     #[arg(long)]
     pub profile: Option<PathBuf>,
+    /// Op costs: analyzer (or --profile), or engine (simulate the compiled engine; FPGA boards).
+    #[arg(long, value_enum, default_value_t = CostSource::Analyzer)]
+    pub cost: CostSource,
+    /// With --cost engine: run this engine (TOML) instead of exploring one for the board.
+    #[arg(long)]
+    pub engine_config: Option<PathBuf>,
     /// Analyzer calibration file (TOML) for the realistic estimate.
     #[arg(long)]
     pub calibration: Option<PathBuf>,
@@ -244,13 +263,25 @@ pub fn run(a: PlanArgs) -> Result<(), CliError> {
         .as_deref()
         .map(Calibration::load)
         .transpose()?;
-    let provider: Box<dyn OpCostProvider> = match &a.profile {
-        Some(p) => Box::new(ProfileCost::load(p, device.energy.max_w.value).map_err(cerr)?),
-        None => Box::new(AnalyzerCost::new(
-            device.clone(),
-            quant.clone(),
-            calibration,
-        )),
+    let analyzer = AnalyzerCost::new(device.clone(), quant.clone(), calibration);
+    let provider: Box<dyn OpCostProvider> = match (&a.profile, a.cost) {
+        (Some(_), CostSource::Engine) => {
+            return Err(input("--profile and --cost engine exclude each other"))
+        }
+        (Some(p), _) => Box::new(ProfileCost::load(p, device.energy.max_w.value).map_err(cerr)?),
+        (None, CostSource::Analyzer) => Box::new(analyzer),
+        (None, CostSource::Engine) => {
+            let config = match &a.engine_config {
+                Some(p) => Some(
+                    llmfab_isa::EngineConfig::from_toml(&read(p)?, &p.display().to_string())
+                        .map_err(|e| input(e.to_string()))?,
+                ),
+                None => None,
+            };
+            let src = engine::CompilerBlocks::new(spec, &quant, &device, config)
+                .map_err(|e| input(format!("--cost engine: {e}")))?;
+            Box::new(EngineCost::new(src, analyzer))
+        }
     };
     let batching = a
         .batching

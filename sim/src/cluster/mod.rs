@@ -23,6 +23,7 @@
 pub mod balance;
 pub mod collective;
 pub mod cost;
+pub mod engine_cost;
 pub mod error;
 pub mod evaluate;
 pub mod grid;
@@ -40,7 +41,10 @@ pub mod shard;
 pub mod topology;
 pub mod validate;
 
-pub use cost::{AnalyzerCost, OpCost, OpCostProvider, OpQuery, PerShapeCache};
+pub use cost::{
+    AnalyzerCost, BlockQuery, Component, OpCost, OpCostProvider, OpQuery, PerShapeCache,
+};
+pub use engine_cost::{BlockProgram, BlockProgramSource, EngineCost, Region};
 pub use error::ClusterError;
 pub use evaluate::{evaluate, Evaluation, Setup, Slo};
 pub use metrics::{Metrics, Stats};

@@ -21,7 +21,8 @@
 
 use super::balance::{balance, StageProblem};
 use super::collective::{all_reduce, all_to_all, p2p};
-use super::cost::{OpCostProvider, OpQuery};
+pub use super::cost::Cost;
+use super::cost::{BlockQuery, Component, OpCostProvider, OpQuery};
 use super::error::ClusterError;
 use super::grid::{bracket, weight};
 use super::plan::Plan;
@@ -32,7 +33,6 @@ use llmfab_models::work::embedding_bits;
 use llmfab_models::{op_work, Bindings, ModelSpec, OpId, QuantScheme};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
-use std::ops::{Add, AddAssign, Mul};
 
 /// Serving-engine settings (defaults follow vLLM's).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -56,49 +56,6 @@ impl Default for ServeConfig {
             max_tokens: 8192,
             block_size: 16,
             mem_util: 0.9,
-        }
-    }
-}
-
-/// Time, energy and work of something run on one device.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
-pub struct Cost {
-    /// Seconds.
-    pub time_s: f64,
-    /// Joules (one device).
-    pub energy_j: f64,
-    /// Arithmetic ops.
-    pub flops: f64,
-    /// Off-chip bytes moved.
-    pub bytes: f64,
-}
-
-impl Add for Cost {
-    type Output = Cost;
-    fn add(self, o: Cost) -> Cost {
-        Cost {
-            time_s: self.time_s + o.time_s,
-            energy_j: self.energy_j + o.energy_j,
-            flops: self.flops + o.flops,
-            bytes: self.bytes + o.bytes,
-        }
-    }
-}
-
-impl AddAssign for Cost {
-    fn add_assign(&mut self, o: Cost) {
-        *self = *self + o;
-    }
-}
-
-impl Mul<f64> for Cost {
-    type Output = Cost;
-    fn mul(self, k: f64) -> Cost {
-        Cost {
-            time_s: self.time_s * k,
-            energy_j: self.energy_j * k,
-            flops: self.flops * k,
-            bytes: self.bytes * k,
         }
     }
 }
@@ -369,7 +326,43 @@ impl<'p> ReplicaModel<'p> {
                 },
             )?,
         };
+        let c = self.block_override(comp, x, y, k, c)?;
         self.cache.insert((comp, x, y, k), c);
+        Ok(c)
+    }
+
+    /// Lets a block-level provider (the engine simulator) replace the time
+    /// of a per-layer component; dynamic energy stays the ops' own, static
+    /// power is charged over the new time.
+    fn block_override(
+        &self,
+        comp: Comp,
+        x: u64,
+        y: u64,
+        k: u64,
+        mut c: Cost,
+    ) -> Result<Cost, ClusterError> {
+        let component = match comp {
+            Comp::Dense => Component::Dense { tokens: x },
+            Comp::AttnDecode => Component::AttnDecode { seqs: x, kv_len: y },
+            Comp::AttnPrefill => Component::AttnPrefill {
+                chunks: k,
+                chunk: x,
+                kv_len: y,
+            },
+            Comp::Embed | Comp::FinalNorm | Comp::Head => return Ok(c),
+        };
+        let q = BlockQuery {
+            shard: &self.shard.spec,
+            tp: self.tp,
+            ep: self.ep,
+            component,
+        };
+        if let Some(t) = self.provider.block_time(&q) {
+            let t = t?;
+            c.energy_j = (c.energy_j + self.static_w * (t - c.time_s)).max(0.0);
+            c.time_s = t;
+        }
         Ok(c)
     }
 
