@@ -5,6 +5,7 @@
 
 pub mod aggregate;
 pub mod format;
+pub mod html;
 pub mod memory;
 pub mod plan_plot;
 pub mod plot;

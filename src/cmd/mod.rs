@@ -4,13 +4,16 @@
 use clap::{Parser, Subcommand};
 
 mod asm;
+mod bitstream;
 mod compile;
 mod devices;
+mod flow;
 mod graph;
 mod hdl;
 mod models;
 mod plan;
 mod roofline;
+mod sim;
 
 /// CLI-level error: a message for the user and the exit code to leave with
 /// (2 for bad input, 1 for internal failures).
@@ -76,6 +79,18 @@ pub enum Command {
     /// Choose an engine for a board and compile a model onto it: writes a build
     /// folder (engine.toml, programs as binary and assembly, memory map, report).
     Compile(Box<compile::CompileArgs>),
+    /// The whole loop on one model and board: roofline, engine exploration,
+    /// compilation, simulation, Verilog and energy, written as one
+    /// self-contained report.html with the data behind it (with no
+    /// arguments: llama-2-7b, u280, w4a8, into out/flow).
+    Flow(Box<flow::FlowArgs>),
+    /// Simulate one program of a build folder on the engine's cycle-level
+    /// timing model: cycles, tokens/s, bandwidth, stalls, energy, a timeline.
+    Sim(Box<sim::SimArgs>),
+    /// Write a Vitis RTL-kernel board project for a build folder's engine
+    /// (u280, u55c, u50, u250, v80), or build an iCE40 bitstream of a tiny
+    /// engine with Yosys, nextpnr-ice40 and icepack (ice40-hx8k).
+    Bitstream(Box<bitstream::BitstreamArgs>),
 }
 
 /// Runs a parsed command line.
@@ -90,5 +105,8 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         Command::Plan(a) => plan::run(*a),
         Command::Hdl(a) => hdl::run(a),
         Command::Compile(a) => compile::run(*a),
+        Command::Bitstream(a) => bitstream::run(*a),
+        Command::Sim(a) => sim::run(*a),
+        Command::Flow(a) => flow::run(*a),
     }
 }

@@ -1,4 +1,5 @@
-//! `cargo xtask bench [plan]`: benchmarks (not timed tests). Builds the
+//! `cargo xtask bench [plan] [sim]`: benchmarks (not timed tests); `sim`
+//! (issue 4, the engine simulator) lives in [`sim`]. Builds the
 //! release binary, runs each case once (after one warm-up run of the first),
 //! and prints a Markdown table of wall-clock times for the README.
 //!
@@ -6,11 +7,15 @@
 //! the whole plan search and one plan's simulation on the bundled
 //! 1,024-request LMSYS trace, then scaling with devices (8, 64, 512; a
 //! synthetic 1,000-request workload at one request/s per device) and with
-//! requests (10^3, 10^5 synthetic requests on 8 devices).
+//! requests (10^3, 10^5 synthetic requests on 8 devices); then Llama-2-7B
+//! w4a8 on 8 U280 boards with the analyzer and with the engine simulator
+//! (`--cost engine`).
 
 use std::path::PathBuf;
 use std::process::Command;
 use std::time::Instant;
+
+mod sim;
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -96,16 +101,48 @@ fn plan_cases() -> Vec<Case> {
             ]),
         });
     }
+    // FPGA clusters: the same search costed by the analyzer and by the
+    // engine simulator (compiled one-layer blocks, cached per shape), so the
+    // difference is the engine provider's overhead.
+    for cost in ["analyzer", "engine"] {
+        v.push(Case {
+            name: format!("Llama-2-7B w4a8, 8xU280, 1,000 synthetic requests: whole plan search, --cost {cost}"),
+            target: "",
+            args: [
+                "plan", "--model", "llama-2-7b", "--quant", "w4a8", "--devices", "8xu280",
+                "--synthetic", "8,1000", "--format", "csv", "--cost", cost,
+            ]
+            .iter()
+            .map(|s| s.to_string())
+            .collect(),
+        });
+    }
     v
 }
 
-/// Runs the benchmarks of `groups` (all when empty).
+/// Runs the benchmarks of `groups` (all when empty): `plan`, `sim`.
 pub fn run(groups: &[String]) -> bool {
     let all = groups.is_empty();
-    if !(all || groups.iter().any(|g| g == "plan")) {
-        eprintln!("xtask bench: unknown group(s) {groups:?}; known: plan");
+    if let Some(g) = groups
+        .iter()
+        .find(|g| !["plan", "sim"].contains(&g.as_str()))
+    {
+        eprintln!("xtask bench: unknown group {g:?}; known: plan, sim");
         return false;
     }
+    let want = |g: &str| all || groups.iter().any(|x| x == g);
+    let mut ok = true;
+    if want("plan") {
+        ok &= run_plan();
+    }
+    if want("sim") {
+        ok &= sim::run(&root(), &binary());
+    }
+    ok
+}
+
+/// The `plan` group.
+fn run_plan() -> bool {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     eprintln!("xtask bench: building the release binary");
     if !Command::new(&cargo)
