@@ -1,29 +1,13 @@
 //! `llmfab asm` / `llmfab disasm` end to end: round trip, config checks and
 //! bad input (exit code 2, a line:column or byte-offset message, nothing written).
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod common;
 
-fn llmfab(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_llmfab"))
-        .args(args)
-        .output()
-        .unwrap()
-}
+use common::*;
+use std::path::PathBuf;
 
 fn dir(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("llmfab-asm-cli-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
-}
-
-fn s(p: &Path) -> &str {
-    p.to_str().unwrap()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
+    scratch("asm-cli", name)
 }
 
 const PROGRAM: &str = "; load, multiply, store

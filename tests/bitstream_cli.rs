@@ -6,29 +6,14 @@
 //! nextpnr-ice40, icepack) and its design runs the program in Icarus with
 //! the result the reference interpreter predicts.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod common;
 
-fn llmfab(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_llmfab"))
-        .args(args)
-        .output()
-        .unwrap()
-}
+use common::*;
+use std::path::{Path, PathBuf};
+use std::process::Command;
 
 fn dir(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("llmfab-bitstream-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
-}
-
-fn s(p: &Path) -> &str {
-    p.to_str().unwrap()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
+    scratch("bitstream", name)
 }
 
 /// A small engine (8 x 16 lanes, two 256-bit channels) for the U280.

@@ -1,21 +1,13 @@
 //! CLI tests of `llmfab models` and `llmfab graph`.
 
-use std::path::PathBuf;
-use std::process::{Command, Output};
+mod common;
 
-fn llmfab(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_llmfab"))
-        .args(args)
-        .output()
-        .expect("runs llmfab")
-}
+use common::{llmfab, stderr};
+use std::path::PathBuf;
+use std::process::Output;
 
 fn stdout(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
 fn scratch(name: &str) -> PathBuf {

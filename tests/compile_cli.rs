@@ -4,42 +4,14 @@
 //! not fit, a context past the model's) exits with code 2 and writes
 //! nothing; a folder from another version or with a changed engine is refused.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod common;
 
-fn llmfab(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_llmfab"))
-        .args(args)
-        .output()
-        .unwrap()
-}
+use common::*;
+use std::path::{Path, PathBuf};
+use std::process::Output;
 
 fn dir(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("llmfab-compile-cli-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
-}
-
-fn s(p: &Path) -> &str {
-    p.to_str().unwrap()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-/// A 2-layer, 64-wide Llama as a Hugging Face config.json.
-fn tiny_model(d: &Path) -> PathBuf {
-    let p = d.join("config.json");
-    std::fs::write(
-        &p,
-        r#"{"model_type": "llama", "hidden_size": 64, "num_hidden_layers": 2, "num_attention_heads": 4,
-            "num_key_value_heads": 2, "intermediate_size": 96, "vocab_size": 80,
-            "max_position_embeddings": 256, "rms_norm_eps": 1e-5, "rope_theta": 10000.0}"#,
-    )
-    .unwrap();
-    p
+    scratch("compile-cli", name)
 }
 
 fn compile(model: &Path, out: &Path, extra: &[&str]) -> Output {
@@ -66,7 +38,7 @@ fn compile(model: &Path, out: &Path, extra: &[&str]) -> Output {
 #[test]
 fn tiny_model_builds_a_complete_deterministic_folder() {
     let d = dir("ok");
-    let model = tiny_model(&d);
+    let model = tiny_config_json(&d);
     let out = d.join("build");
     let o = compile(&model, &out, &[]);
     assert!(o.status.success(), "{}", stderr(&o));
@@ -163,7 +135,7 @@ fn tiny_model_builds_a_complete_deterministic_folder() {
 #[test]
 fn bad_input_exits_2_and_writes_nothing() {
     let d = dir("bad");
-    let model = tiny_model(&d);
+    let model = tiny_config_json(&d);
     let cases: &[(&[&str], &str)] = &[
         (&["--board", "u28"], "u280"),
         (&["--board", "h100-sxm"], "GPU"),

@@ -9,9 +9,12 @@
 //! picks, against the HBM roofline); run it with
 //! `cargo test --release --test compile_vs_sim -- --ignored --nocapture`.
 
+mod common;
+
+use common::tiny_llama;
 use llmfab_compiler::explore::perf::mem_timing;
 use llmfab_compiler::{compile, Artefacts, Board, CompileRequest};
-use llmfab_models::spec::{ActFn, Family, ModelSpec, NormKind, Positions};
+use llmfab_models::spec::ModelSpec;
 use llmfab_models::QuantScheme;
 
 /// Relative tolerance of the explorer's decode cycles against the timing
@@ -56,24 +59,14 @@ fn decode_cycles(art: &Artefacts, board: &Board) -> (u64, f64) {
 fn small_llama() -> ModelSpec {
     ModelSpec {
         name: "small-llama".into(),
-        family: Family::Llama,
         hidden: 1024,
-        layers: 4,
         heads: 8,
         kv_heads: 4,
         head_dim: 128,
         intermediate: 2816,
         vocab: 2048,
         max_positions: 1024,
-        norm: NormKind::RmsNorm,
-        act: ActFn::Silu,
-        gated_mlp: true,
-        qkv_bias: false,
-        linear_bias: false,
-        tied_embeddings: false,
-        positions: Positions::Rope { theta: 10000.0 },
-        moe: None,
-        source: "test".into(),
+        ..tiny_llama(4)
     }
 }
 

@@ -10,6 +10,9 @@
 //! so that figures cached by an earlier run on this machine do not fill
 //! those rows either.
 
+mod common;
+
+use common::*;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -28,31 +31,7 @@ fn flow(args: &[&str]) -> Output {
 }
 
 fn dir(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("llmfab-flow-cli-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
-}
-
-fn s(p: &Path) -> &str {
-    p.to_str().unwrap()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-/// A 2-layer, 64-wide Llama as a Hugging Face config.json.
-fn tiny_model(d: &Path) -> PathBuf {
-    let p = d.join("config.json");
-    std::fs::write(
-        &p,
-        r#"{"model_type": "llama", "hidden_size": 64, "num_hidden_layers": 2, "num_attention_heads": 4,
-            "num_key_value_heads": 2, "intermediate_size": 96, "vocab_size": 80,
-            "max_position_embeddings": 256, "rms_norm_eps": 1e-5, "rope_theta": 10000.0}"#,
-    )
-    .unwrap();
-    p
+    scratch("flow-cli", name)
 }
 
 fn tiny_flow(model: &Path, out: &Path, extra: &[&str]) -> Output {
@@ -140,7 +119,7 @@ fn parse_csv(text: &str) -> Vec<Vec<String>> {
 #[test]
 fn tiny_model_report_tables_match_their_csv_and_reruns_are_identical() {
     let d = dir("ok");
-    let model = tiny_model(&d);
+    let model = tiny_config_json(&d);
     let out = d.join("out");
     let o = tiny_flow(&model, &out, &[]);
     assert!(o.status.success(), "{}", stderr(&o));
@@ -267,7 +246,7 @@ fn tiny_model_report_tables_match_their_csv_and_reruns_are_identical() {
 #[test]
 fn bad_input_exits_2_and_leaves_nothing() {
     let d = dir("bad");
-    let model = tiny_model(&d);
+    let model = tiny_config_json(&d);
     // Unknown board: the closest names.
     let out = d.join("a");
     let m = s(&model);

@@ -2,25 +2,13 @@
 //! produce Verilog and a resource report; bad input exits with code 2 and
 //! writes nothing.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod common;
 
-fn llmfab(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_llmfab"))
-        .args(args)
-        .output()
-        .unwrap()
-}
+use common::*;
+use std::path::PathBuf;
 
 fn dir(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("llmfab-hdl-cli-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
-}
-
-fn s(p: &Path) -> &str {
-    p.to_str().unwrap()
+    scratch("hdl-cli", name)
 }
 
 #[test]

@@ -8,40 +8,17 @@
 //! buffer and memory afterwards, the logits included, must equal the
 //! reference interpreter's.
 
+mod common;
+
+use common::tiny_llama;
 use llmfab_compiler::data::{random_input, Weights};
 use llmfab_compiler::lower::{lower_phase, prepare, LowerOptions, Phase};
 use llmfab_compiler::{engine_quant, pack};
 use llmfab_hdl::tb::{Bench, BenchSize};
 use llmfab_isa::image::HbmImage;
 use llmfab_isa::{EngineConfig, MemTiming};
-use llmfab_models::spec::{ActFn, Family, ModelSpec, NormKind, Positions};
 use llmfab_models::{BuildOptions, Graph, QuantScheme};
 use std::path::PathBuf;
-
-/// One layer, 64 wide, 4 query heads of 16 over 2 KV heads.
-fn tiny_llama() -> ModelSpec {
-    ModelSpec {
-        name: "tiny-llama".into(),
-        family: Family::Llama,
-        hidden: 64,
-        layers: 1,
-        heads: 4,
-        kv_heads: 2,
-        head_dim: 16,
-        intermediate: 96,
-        vocab: 80,
-        max_positions: 256,
-        norm: NormKind::RmsNorm,
-        act: ActFn::Silu,
-        gated_mlp: true,
-        qkv_bias: false,
-        linear_bias: false,
-        tied_embeddings: false,
-        positions: Positions::Rope { theta: 10000.0 },
-        moe: None,
-        source: "test".into(),
-    }
-}
 
 /// 8 x 16 lanes, one 256-bit channel.
 fn engine(weight_bits: u32, act_bits: u32, kv_bits: u32, group_size: u32) -> EngineConfig {
@@ -71,7 +48,7 @@ fn engine(weight_bits: u32, act_bits: u32, kv_bits: u32, group_size: u32) -> Eng
 
 #[test]
 fn compiled_decode_runs_on_the_kernel_like_on_the_reference() {
-    let spec = tiny_llama();
+    let spec = tiny_llama(1);
     let graph = Graph::build(&spec, BuildOptions::default());
     let eq = engine_quant(&QuantScheme::parse("w4a8").unwrap()).unwrap();
     let cfg = engine(eq.weight_bits, eq.act_bits, eq.kv_bits, eq.group_size);

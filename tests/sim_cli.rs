@@ -4,38 +4,17 @@
 //! folder, a changed program, a length or batch the folder was not compiled
 //! for, an unwritable trace) exits with code 2 and writes nothing.
 
+mod common;
+
+use common::*;
 use serde_json::Value;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-
-fn llmfab(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_llmfab"))
-        .args(args)
-        .output()
-        .unwrap()
-}
-
-fn s(p: &Path) -> &str {
-    p.to_str().unwrap()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
+use std::path::PathBuf;
+use std::process::Output;
 
 /// A compiled 2-layer, 64-wide Llama (decode at kv_len 48, prefill 16 and 32).
 fn build(name: &str) -> (PathBuf, PathBuf) {
-    let d = std::env::temp_dir().join(format!("llmfab-sim-cli-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    let model = d.join("config.json");
-    std::fs::write(
-        &model,
-        r#"{"model_type": "llama", "hidden_size": 64, "num_hidden_layers": 2, "num_attention_heads": 4,
-            "num_key_value_heads": 2, "intermediate_size": 96, "vocab_size": 80,
-            "max_position_embeddings": 256, "rms_norm_eps": 1e-5, "rope_theta": 10000.0}"#,
-    )
-    .unwrap();
+    let d = scratch("sim-cli", name);
+    let model = tiny_config_json(&d);
     let out = d.join("build");
     let o = llmfab(&[
         "compile",

@@ -4,37 +4,15 @@
 //! interpreter's state — every memory byte, every buffer — and the report
 //! of the same run keeps every op at or above its roofline bound.
 
+mod common;
+
+use common::tiny_llama;
 use llmfab_compiler::data::{random_input, Weights};
 use llmfab_compiler::lower::{lower_phase, prepare, LowerOptions, Phase};
 use llmfab_compiler::{engine_quant, pack, EngineQuant};
 use llmfab_isa::{EngineConfig, Machine, MemTiming};
-use llmfab_models::spec::{ActFn, Family, ModelSpec, NormKind, Positions};
 use llmfab_models::{BuildOptions, Graph, QuantScheme};
 use llmfab_sim::engine::{functional, report};
-
-fn tiny_llama() -> ModelSpec {
-    ModelSpec {
-        name: "tiny-llama".into(),
-        family: Family::Llama,
-        hidden: 64,
-        layers: 2,
-        heads: 4,
-        kv_heads: 2,
-        head_dim: 16,
-        intermediate: 96,
-        vocab: 80,
-        max_positions: 256,
-        norm: NormKind::RmsNorm,
-        act: ActFn::Silu,
-        gated_mlp: true,
-        qkv_bias: false,
-        linear_bias: false,
-        tied_embeddings: false,
-        positions: Positions::Rope { theta: 10000.0 },
-        moe: None,
-        source: "test".into(),
-    }
-}
 
 /// An 8×16 engine on `channels` channels of 256 bits.
 fn small_engine(eq: &EngineQuant, channels: u32) -> EngineConfig {
@@ -76,7 +54,7 @@ fn same_state(got: &Machine, want: &Machine, label: &str) {
 }
 
 fn check(quant: &str, channels: u32, mem: MemTiming) {
-    let spec = tiny_llama();
+    let spec = tiny_llama(2);
     let graph = Graph::build(&spec, BuildOptions::default());
     let eq = engine_quant(&QuantScheme::parse(quant).unwrap()).unwrap();
     let cfg = small_engine(&eq, channels);
