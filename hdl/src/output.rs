@@ -64,44 +64,66 @@ impl Emitted {
 
     /// Writes every file into `dir` (created or replaced as a whole).
     pub fn write(&self, dir: &Path) -> Result<(), HdlError> {
-        let io = |p: &Path, e: std::io::Error| HdlError::Io {
-            path: p.display().to_string(),
-            message: e.to_string(),
-        };
-        let parent = dir
-            .parent()
-            .filter(|p| !p.as_os_str().is_empty())
-            .unwrap_or(Path::new("."));
-        std::fs::create_dir_all(parent).map_err(|e| io(parent, e))?;
-        let name = dir
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_else(|| "out".into());
-        let tmp: PathBuf = parent.join(format!(".{name}.tmp-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&tmp);
-        let result = (|| {
-            std::fs::create_dir_all(&tmp).map_err(|e| io(&tmp, e))?;
-            for f in &self.design.files {
-                std::fs::write(tmp.join(&f.name), &f.text)
-                    .map_err(|e| io(&tmp.join(&f.name), e))?;
-            }
-            std::fs::write(tmp.join("resources.md"), self.report.markdown())
-                .map_err(|e| io(&tmp, e))?;
-            std::fs::write(tmp.join("engine.toml"), self.config.to_toml())
-                .map_err(|e| io(&tmp, e))?;
-            std::fs::write(tmp.join("summary.txt"), self.summary() + "\n")
-                .map_err(|e| io(&tmp, e))?;
-            let old = parent.join(format!(".{name}.old-{}", std::process::id()));
-            if dir.exists() {
-                std::fs::rename(dir, &old).map_err(|e| io(dir, e))?;
-            }
-            std::fs::rename(&tmp, dir).map_err(|e| io(dir, e))?;
-            let _ = std::fs::remove_dir_all(&old);
-            Ok(())
-        })();
-        if result.is_err() {
-            let _ = std::fs::remove_dir_all(&tmp);
-        }
-        result
+        let mut files: Vec<(String, Vec<u8>)> = self
+            .design
+            .files
+            .iter()
+            .map(|f| (f.name.clone(), f.text.clone().into_bytes()))
+            .collect();
+        files.push(("resources.md".into(), self.report.markdown().into_bytes()));
+        files.push(("engine.toml".into(), self.config.to_toml().into_bytes()));
+        files.push(("summary.txt".into(), (self.summary() + "\n").into_bytes()));
+        write_folder(dir, files.iter().map(|(n, b)| (n.as_str(), b.as_slice())))
     }
+}
+
+/// Writes `files` (paths relative to `dir`, sub-folders created) into `dir`
+/// as a whole: into a temporary sibling first, then renamed into place, so
+/// a failure leaves nothing half-written and an existing `dir` untouched
+/// (it is replaced only once the new one is complete).
+pub(crate) fn write_folder<'a>(
+    dir: &Path,
+    files: impl IntoIterator<Item = (&'a str, &'a [u8])>,
+) -> Result<(), HdlError> {
+    let io = |p: &Path, e: std::io::Error| HdlError::Io {
+        path: p.display().to_string(),
+        message: e.to_string(),
+    };
+    let parent = dir
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    std::fs::create_dir_all(parent).map_err(|e| io(parent, e))?;
+    let name = dir
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "out".into());
+    let tmp: PathBuf = parent.join(format!(".{name}.tmp-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&tmp);
+    let result = (|| {
+        std::fs::create_dir_all(&tmp).map_err(|e| io(&tmp, e))?;
+        for (path, bytes) in files {
+            let p = tmp.join(path);
+            if let Some(d) = p.parent() {
+                std::fs::create_dir_all(d).map_err(|e| io(d, e))?;
+            }
+            std::fs::write(&p, bytes).map_err(|e| io(&p, e))?;
+        }
+        let old = parent.join(format!(".{name}.old-{}", std::process::id()));
+        if dir.exists() {
+            std::fs::rename(dir, &old).map_err(|e| io(dir, e))?;
+        }
+        if let Err(e) = std::fs::rename(&tmp, dir) {
+            if old.exists() {
+                let _ = std::fs::rename(&old, dir);
+            }
+            return Err(io(dir, e));
+        }
+        let _ = std::fs::remove_dir_all(&old);
+        Ok(())
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_dir_all(&tmp);
+    }
+    result
 }

@@ -27,7 +27,7 @@ use crate::resources::cells::Cells;
 use crate::resources::{Capacity, Report};
 use crate::HdlError;
 use llmfab_isa::EngineConfig;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 /// The Tcl body that packages the kernel (`bitstreams/common`).
 pub const PACKAGE_KERNEL_TCL: &str = include_str!("../../../bitstreams/common/package_kernel.tcl");
@@ -263,42 +263,11 @@ pub fn write_files(dir: &Path, files: &[ProjectFile], force: bool) -> Result<(),
     if dir.exists() && !force {
         return Err(ProjectError::Exists(dir.display().to_string()));
     }
-    let parent = dir
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    std::fs::create_dir_all(parent).map_err(|e| io(parent, e))?;
-    let name = dir
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "project".into());
-    let tmp: PathBuf = parent.join(format!(".{name}.tmp-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&tmp);
-    let result = (|| {
-        for f in files {
-            let p = tmp.join(&f.path);
-            if let Some(d) = p.parent() {
-                std::fs::create_dir_all(d).map_err(|e| io(d, e))?;
-            }
-            std::fs::write(&p, &f.bytes).map_err(|e| io(&p, e))?;
-        }
-        let old = parent.join(format!(".{name}.old-{}", std::process::id()));
-        if dir.exists() {
-            std::fs::rename(dir, &old).map_err(|e| io(dir, e))?;
-        }
-        if let Err(e) = std::fs::rename(&tmp, dir) {
-            if old.exists() {
-                let _ = std::fs::rename(&old, dir);
-            }
-            return Err(io(dir, e));
-        }
-        let _ = std::fs::remove_dir_all(&old);
-        Ok(())
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_dir_all(&tmp);
-    }
-    result
+    crate::output::write_folder(
+        dir,
+        files.iter().map(|f| (f.path.as_str(), f.bytes.as_slice())),
+    )?;
+    Ok(())
 }
 
 #[cfg(test)]
