@@ -4,9 +4,8 @@
 mod common;
 
 use common::*;
-use std::path::PathBuf;
 
-fn dir(name: &str) -> PathBuf {
+fn dir(name: &str) -> Scratch {
     scratch("asm-cli", name)
 }
 

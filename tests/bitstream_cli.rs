@@ -12,7 +12,7 @@ use common::*;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-fn dir(name: &str) -> PathBuf {
+fn dir(name: &str) -> Scratch {
     scratch("bitstream", name)
 }
 

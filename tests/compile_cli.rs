@@ -7,10 +7,10 @@
 mod common;
 
 use common::*;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Output;
 
-fn dir(name: &str) -> PathBuf {
+fn dir(name: &str) -> Scratch {
     scratch("compile-cli", name)
 }
 

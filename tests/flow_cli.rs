@@ -13,7 +13,7 @@
 mod common;
 
 use common::*;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output};
 
 fn flow(args: &[&str]) -> Output {
@@ -30,7 +30,7 @@ fn flow(args: &[&str]) -> Output {
         .unwrap()
 }
 
-fn dir(name: &str) -> PathBuf {
+fn dir(name: &str) -> Scratch {
     scratch("flow-cli", name)
 }
 

@@ -5,9 +5,8 @@
 mod common;
 
 use common::*;
-use std::path::PathBuf;
 
-fn dir(name: &str) -> PathBuf {
+fn dir(name: &str) -> Scratch {
     scratch("hdl-cli", name)
 }
 

@@ -2,26 +2,14 @@
 //! the unsharded CSV, validation, and bad input (exit code 2, a message
 //! naming what is wrong, no output file).
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod common;
 
-fn tmp(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("llmfab-plan-cli-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
-}
+use common::{llmfab_in as llmfab, scratch, text, Scratch};
+use std::path::Path;
+use std::process::Output;
 
-fn llmfab(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_llmfab"))
-        .current_dir(dir)
-        .args(args)
-        .output()
-        .expect("run llmfab")
-}
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
+fn tmp(name: &str) -> Scratch {
+    scratch("plan-cli", name)
 }
 
 const BASE: &[&str] = &[

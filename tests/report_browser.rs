@@ -6,14 +6,14 @@
 //! screenshot must be a real PNG of the page. A copy of the report with a
 //! broken plot and a script error must fail the same checks.
 
+mod common;
+
+use common::{scratch, Scratch};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-fn dir(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("llmfab-browser-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
+fn dir(name: &str) -> Scratch {
+    scratch("browser", name)
 }
 
 /// Chromium's binary, or a failure that says how to get it.

@@ -2,26 +2,13 @@
 //! default run, the output formats, and bad input (exit code 2, a message
 //! naming what is wrong, and no output file).
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod common;
 
-fn tmp(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("llmfab-roofline-cli-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
-}
+use common::{llmfab_in as llmfab, scratch, text, Scratch};
+use std::path::Path;
 
-fn llmfab(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_llmfab"))
-        .current_dir(dir)
-        .args(args)
-        .output()
-        .expect("run llmfab")
-}
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
+fn tmp(name: &str) -> Scratch {
+    scratch("roofline-cli", name)
 }
 
 #[test]

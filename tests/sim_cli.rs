@@ -12,7 +12,7 @@ use std::path::PathBuf;
 use std::process::Output;
 
 /// A compiled 2-layer, 64-wide Llama (decode at kv_len 48, prefill 16 and 32).
-fn build(name: &str) -> (PathBuf, PathBuf) {
+fn build(name: &str) -> (Scratch, PathBuf) {
     let d = scratch("sim-cli", name);
     let model = tiny_config_json(&d);
     let out = d.join("build");

@@ -17,13 +17,52 @@ pub fn llmfab(args: &[&str]) -> Output {
         .expect("runs llmfab")
 }
 
-/// An empty folder `llmfab-<prefix>-<pid>-<name>` in the system's temporary
-/// folder (removed first if an earlier run left it).
-pub fn scratch(prefix: &str, name: &str) -> PathBuf {
+/// Runs the `llmfab` binary with `args` in the working folder `dir`.
+pub fn llmfab_in(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_llmfab"))
+        .current_dir(dir)
+        .args(args)
+        .output()
+        .expect("runs llmfab")
+}
+
+/// Bytes as text (lossy).
+pub fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+/// A fresh, empty folder `llmfab-<prefix>-<pid>-<name>` in the system's
+/// temporary folder, removed when dropped — unless the test is failing,
+/// so that what it wrote can be inspected.
+pub struct Scratch(PathBuf);
+
+impl std::ops::Deref for Scratch {
+    type Target = Path;
+    fn deref(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl AsRef<Path> for Scratch {
+    fn as_ref(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        if !std::thread::panicking() {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+}
+
+/// Creates a [`Scratch`] folder (removing what an earlier run left there).
+pub fn scratch(prefix: &str, name: &str) -> Scratch {
     let d = std::env::temp_dir().join(format!("llmfab-{prefix}-{}-{name}", std::process::id()));
     let _ = std::fs::remove_dir_all(&d);
     std::fs::create_dir_all(&d).unwrap();
-    d
+    Scratch(d)
 }
 
 /// `p` as a command-line argument.

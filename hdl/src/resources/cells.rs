@@ -105,6 +105,11 @@ pub fn parse_stat(text: &str) -> Cells {
 
 /// Synthesises module `top` of `verilog` with Yosys and returns its cells.
 pub fn synth(verilog: &str, top: &str) -> Result<Cells, HdlError> {
+    synth_with("yosys", verilog, top)
+}
+
+/// [`synth`] with the Yosys binary `bin`.
+fn synth_with(bin: &str, verilog: &str, top: &str) -> Result<Cells, HdlError> {
     let dir = std::env::temp_dir().join(format!("llmfab-yosys-{}-{top}", std::process::id()));
     std::fs::create_dir_all(&dir).map_err(|e| HdlError::Io {
         path: dir.display().to_string(),
@@ -116,16 +121,17 @@ pub fn synth(verilog: &str, top: &str) -> Result<Cells, HdlError> {
         message: e.to_string(),
     })?;
     let script = format!("read_verilog -sv design.v; synth_xilinx -family xcup -flatten -top {top}; tee -q -o stat.txt stat");
-    let out = Command::new("yosys")
+    let out = Command::new(bin)
         .args(["-q", "-p", &script])
         .current_dir(&dir)
-        .output()
-        .map_err(|e| HdlError::Tool {
-            tool: "yosys".into(),
-            message: format!("cannot run yosys (install the Debian package yosys): {e}"),
-        })?;
+        .output();
     let stat = std::fs::read_to_string(dir.join("stat.txt")).unwrap_or_default();
+    // The scratch folder goes whether or not Yosys could be started.
     let _ = std::fs::remove_dir_all(&dir);
+    let out = out.map_err(|e| HdlError::Tool {
+        tool: "yosys".into(),
+        message: format!("cannot run yosys (install the Debian package yosys): {e}"),
+    })?;
     if !out.status.success() || stat.is_empty() {
         return Err(HdlError::Tool {
             tool: "yosys".into(),
@@ -156,5 +162,20 @@ mod tests {
                 uram: 0
             }
         );
+    }
+
+    /// A Yosys that cannot be started: a clear error and no scratch folder left.
+    #[test]
+    fn missing_yosys_is_an_error_and_leaves_nothing() {
+        let top = "llmfab_cells_test_missing_yosys";
+        let r = synth_with(
+            "/nonexistent/yosys",
+            "module llmfab_cells_test_missing_yosys; endmodule",
+            top,
+        );
+        let e = r.expect_err("no such binary").to_string();
+        assert!(e.contains("cannot run yosys"), "{e}");
+        let dir = std::env::temp_dir().join(format!("llmfab-yosys-{}-{top}", std::process::id()));
+        assert!(!dir.exists(), "{} left behind", dir.display());
     }
 }
