@@ -4,7 +4,7 @@
 
 use crate::design::{design, Design, Parts};
 use crate::gen::geometry::Geometry;
-use crate::resources::{core_lines, unit_lines, Capacity, Report};
+use crate::resources::{core_lines, units_lines, Capacity, Report};
 use crate::HdlError;
 use llmfab_isa::EngineConfig;
 use std::path::{Path, PathBuf};
@@ -30,8 +30,9 @@ pub fn emit(
     let g = Geometry::new(cfg)?;
     let mut lines = core_lines(&g);
     if parts == Parts::Full {
-        lines.extend(unit_lines("matrix unit", &crate::units::matrix(cfg)?.1));
-        lines.extend(unit_lines("SFU", &crate::units::sfu(cfg)?.1));
+        let matrix = crate::units::matrix(cfg)?.1;
+        let sfu = crate::units::sfu(cfg)?.1;
+        lines.extend(units_lines(&[("matrix unit", &matrix), ("SFU", &sfu)]));
     }
     Ok(Emitted {
         design: d,

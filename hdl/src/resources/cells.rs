@@ -110,7 +110,12 @@ pub fn synth(verilog: &str, top: &str) -> Result<Cells, HdlError> {
 
 /// [`synth`] with the Yosys binary `bin`.
 fn synth_with(bin: &str, verilog: &str, top: &str) -> Result<Cells, HdlError> {
-    let dir = std::env::temp_dir().join(format!("llmfab-yosys-{}-{top}", std::process::id()));
+    // One folder per call: threads of one process may synthesise modules
+    // of the same name (from different configs) at the same time.
+    static CALLS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let call = CALLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let dir =
+        std::env::temp_dir().join(format!("llmfab-yosys-{}-{call}-{top}", std::process::id()));
     std::fs::create_dir_all(&dir).map_err(|e| HdlError::Io {
         path: dir.display().to_string(),
         message: e.to_string(),
@@ -175,7 +180,12 @@ mod tests {
         );
         let e = r.expect_err("no such binary").to_string();
         assert!(e.contains("cannot run yosys"), "{e}");
-        let dir = std::env::temp_dir().join(format!("llmfab-yosys-{}-{top}", std::process::id()));
+        // One folder per call: threads of one process may synthesise modules
+        // of the same name (from different configs) at the same time.
+        static CALLS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let call = CALLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let dir =
+            std::env::temp_dir().join(format!("llmfab-yosys-{}-{call}-{top}", std::process::id()));
         assert!(!dir.exists(), "{} left behind", dir.display());
     }
 }

@@ -134,8 +134,8 @@ pub fn core_lines(g: &Geometry) -> Vec<Line> {
     ];
     let fifo_luts = memory::lutram(g.fetch_depth, g.pb)
         + 3 * memory::lutram(g.queue_depth, 256)
-        + ch * (memory::lutram(DESC_DEPTH, 36)
-            + memory::lutram(DESC_DEPTH, 43)
+        + ch * (memory::lutram(DESC_DEPTH, 93)
+            + memory::lutram(DESC_DEPTH, 100)
             + memory::lutram(DESC_DEPTH, 2)
             + memory::lutram(W_FIFO_BEATS, g.pb + 1));
     v.push(line(
@@ -232,17 +232,50 @@ pub fn synth_cached(b: &BlockUse) -> Result<Cells, HdlError> {
 /// Rows of a compute unit's blocks (Yosys, cached); a block Yosys cannot
 /// synthesise gets a `Missing` row naming the reason.
 pub fn unit_lines(unit: &str, blocks: &[BlockUse]) -> Vec<Line> {
-    blocks
+    units_lines(&[(unit, blocks)])
+}
+
+/// [`unit_lines`] of several units, in order; the Yosys runs of all their
+/// blocks share one pool of worker threads (one per available core).
+pub fn units_lines(units: &[(&str, &[BlockUse])]) -> Vec<Line> {
+    let jobs: Vec<(&str, &BlockUse)> = units
         .iter()
-        .map(|b| match synth_cached(b) {
-            Ok(c) => line(&b.module, b.count, c, Source::Yosys, unit),
-            Err(e) => line(
-                &b.module,
-                b.count,
-                Cells::default(),
-                Source::Missing,
-                &format!("{unit}: {e}"),
-            ),
+        .flat_map(|(u, bs)| bs.iter().map(move |b| (*u, b)))
+        .collect();
+    let row = |(unit, b): (&str, &BlockUse)| match synth_cached(b) {
+        Ok(c) => line(&b.module, b.count, c, Source::Yosys, unit),
+        Err(e) => line(
+            &b.module,
+            b.count,
+            Cells::default(),
+            Source::Missing,
+            &format!("{unit}: {e}"),
+        ),
+    };
+    let workers = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
+        .min(jobs.len().max(1));
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let slots: Vec<std::sync::Mutex<Option<Line>>> =
+        jobs.iter().map(|_| std::sync::Mutex::new(None)).collect();
+    std::thread::scope(|s| {
+        for _ in 0..workers {
+            s.spawn(|| loop {
+                let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                let Some(&job) = jobs.get(i) else { break };
+                let r = row(job);
+                *slots[i].lock().unwrap_or_else(|p| p.into_inner()) = Some(r);
+            });
+        }
+    });
+    slots
+        .into_iter()
+        .zip(&jobs)
+        .map(|(m, &job)| {
+            m.into_inner()
+                .unwrap_or_else(|p| p.into_inner())
+                .unwrap_or_else(|| row(job))
         })
         .collect()
 }
