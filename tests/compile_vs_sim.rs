@@ -4,7 +4,7 @@
 //! (`llmfab_compiler::explore::perf::mem_timing`), and the explorer's
 //! predicted cycles checked within [`TOLERANCE`].
 //!
-//! The ignored `llama2_7b_decode_vs_hbm_bound` measures the issue-4 figure
+//! The ignored `llama2_7b_decode_vs_hbm_bound` measures the headline figure
 //! (decode tokens/s of Llama-2-7B W4A8 on the U280 engine the explorer
 //! picks, against the HBM roofline); run it with
 //! `cargo test --release --test compile_vs_sim -- --ignored --nocapture`.

@@ -1,9 +1,9 @@
 //! `cargo xtask bench [plan] [sim]`: benchmarks (not timed tests); `sim`
-//! (issue 4, the engine simulator) lives in [`sim`]. Builds the
+//! (the engine simulator) lives in [`sim`]. Builds the
 //! release binary, runs each case once (after one warm-up run of the first),
 //! and prints a Markdown table of wall-clock times for the README.
 //!
-//! `plan` (issue 5, `llmfab plan`): Llama-3-70B fp16 on H100s —
+//! `plan` (`llmfab plan`): Llama-3-70B fp16 on H100s —
 //! the whole plan search and one plan's simulation on the bundled
 //! 1,024-request LMSYS trace, then scaling with devices (8, 64, 512; a
 //! synthetic 1,000-request workload at one request/s per device) and with

@@ -1,4 +1,4 @@
-//! `cargo xtask bench sim` (issue 4, the engine simulator): Llama-2-7B W4A8
+//! `cargo xtask bench sim` (the engine simulator): Llama-2-7B W4A8
 //! compiled for the U280 on the engine the explorer picks, then
 //!
 //! 1. the timing-only simulation of one decode token (`simulate` alone, wall
