@@ -1,6 +1,8 @@
 //! DMA throughput from the engine's timing rules (`llmfab_isa::timing`,
 //! "DMA engines" and "Memory"; docs/rtl.md §7): a channel's read engine
-//! splits each row into bursts of at most `max_burst` beats that do not
+//! walks a transfer in address rows (one range when `hbm_stride =
+//! row_bytes`, [`llmfab_isa::timing::address_rows`]) and splits each into
+//! bursts of at most `max_burst` beats that do not
 //! cross a 4 KiB boundary ([`llmfab_isa::timing::burst_beats`]); the data
 //! bus is busy `n + burst_gap` cycles per burst of `n` beats, and at most
 //! `max_outstanding` bursts are in flight, each for `read_latency + n + 1`
@@ -33,7 +35,7 @@ pub fn row_cycles(addr: u64, bytes: u64, cfg: &EngineConfig, mt: &MemTiming) -> 
 
 /// Cycles of a transfer of `rows` rows of `row_bytes` at `addr + i·stride`
 /// on one read engine (streaming; the first burst's latency is not
-/// included).
+/// included). Contiguous rows (`stride = row_bytes`) are one range.
 pub fn transfer_cycles(
     addr: u64,
     rows: u64,
@@ -44,6 +46,9 @@ pub fn transfer_cycles(
 ) -> f64 {
     if rows == 0 {
         return 0.0;
+    }
+    if stride == row_bytes && rows > 1 {
+        return row_cycles(addr, rows * row_bytes, cfg, mt);
     }
     // Rows repeat their 4 KiB phase when the stride is a multiple of the
     // row's alignment period; measuring a few rows is then exact.
@@ -82,7 +87,13 @@ mod tests {
             row_cycles(64, 8192, &cfg, &mt),
             burst_cycles(63, &cfg, &mt) + burst_cycles(64, &cfg, &mt) + burst_cycles(1, &cfg, &mt)
         );
-        assert_eq!(transfer_cycles(0, 100, 128, 128, &cfg, &mt), 837.5);
+        // 100 strided rows of 2 beats: one 2-beat burst each.
+        assert_eq!(transfer_cycles(0, 100, 128, 256, &cfg, &mt), 837.5);
+        // Contiguous rows are one range of 200 beats: 64, 64, 64, 8.
+        assert_eq!(
+            transfer_cycles(0, 100, 128, 128, &cfg, &mt),
+            3.0 * 70.0 + burst_cycles(8, &cfg, &mt)
+        );
         assert!((stream_efficiency(&cfg, &mt) - 64.0 / 70.0).abs() < 1e-12);
     }
 }

@@ -4,7 +4,10 @@
 //! the transfer's port is claimed, so the buffer port is free). Per-burst
 //! destinations wait in an external descriptor FIFO (`llmfab_fifo`, depth
 //! 16 ≥ `max_out`): pushed at the AR handshake, popped with the burst's
-//! last beat.
+//! last beat. The beats walk the transfer's buffer rows: the transfer's
+//! first beat goes to the descriptor's `dest`, each next one to the
+//! previous address + beat, + `gap` after a row's last beat (a burst may
+//! span rows when the memory rows are contiguous).
 //!
 //! A burst stops being outstanding in the cycle after its last beat; a
 //! transfer's port claim (`hold`) ends in the cycle after its last beat;
@@ -65,10 +68,12 @@ pub struct DmaRd {
     pub r_last: Signal<In, Bit>,
     /// Descriptor FIFO push.
     pub desc_push: Signal<Out, Bit>,
-    /// Descriptor pushed: `[31:0]` first buffer byte, `[34:32]` buffer, `[35]` last burst.
-    pub desc_in: Signal<Out, Bits<36>>,
+    /// Descriptor pushed: `[31:0]` the transfer's first buffer byte,
+    /// `[34:32]` buffer, `[35]` last burst, `[36]` first burst, `[60:37]`
+    /// beats per row, `[92:61]` row gap (bytes).
+    pub desc_in: Signal<Out, Bits<93>>,
     /// Descriptor FIFO head.
-    pub desc_out: Signal<In, Bits<36>>,
+    pub desc_out: Signal<In, Bits<93>>,
     /// Descriptor FIFO pop.
     pub desc_pop: Signal<Out, Bit>,
     /// Buffer write of the current R beat.
@@ -85,16 +90,26 @@ pub struct DmaRd {
     pub hold: Signal<Out, Bits<4>>,
     walk: DmaWalk,
     out: DFF<Bits<5>>,
-    roff: DFF<Bits<32>>,
+    cur: DFF<Bits<32>>,
+    rl: DFF<Bits<24>>,
+    mid: DFF<Bit>,
     n_abw: DFF<Bits<5>>,
     n_kvw: DFF<Bits<5>>,
     done_x: Signal<Local, Bit>,
     done_buf: Signal<Local, Bits<3>>,
     beat: Signal<Local, Bits<32>>,
+    fb: Signal<Local, Bit>,
+    d_rb: Signal<Local, Bits<24>>,
+    d_gap: Signal<Local, Bits<32>>,
+    a: Signal<Local, Bits<32>>,
+    r: Signal<Local, Bits<24>>,
+    nx: Signal<Local, Bits<32>>,
+    nxg: Signal<Local, Bits<32>>,
+    rm1: Signal<Local, Bits<24>>,
+    one24: Constant<Bits<24>>,
     one5: Constant<Bits<5>>,
     one32: Constant<Bits<32>>,
     zero5: Constant<Bits<5>>,
-    zero32: Constant<Bits<32>>,
     hi_mask: Constant<Bits<64>>,
     b_abuf: Constant<Bits<3>>,
     b_kvbuf: Constant<Bits<3>>,
@@ -140,16 +155,26 @@ impl Default for DmaRd {
             hold: Default::default(),
             walk: Default::default(),
             out: Default::default(),
-            roff: Default::default(),
+            cur: Default::default(),
+            rl: Default::default(),
+            mid: Default::default(),
             n_abw: Default::default(),
             n_kvw: Default::default(),
             done_x: Default::default(),
             done_buf: Default::default(),
             beat: Default::default(),
+            fb: Default::default(),
+            d_rb: Default::default(),
+            d_gap: Default::default(),
+            a: Default::default(),
+            r: Default::default(),
+            nx: Default::default(),
+            nxg: Default::default(),
+            rm1: Default::default(),
+            one24: Constant::new(1u64.to_bits()),
             one5: Constant::new(1u64.to_bits()),
             one32: Constant::new(1u64.to_bits()),
             zero5: Constant::new(0u64.to_bits()),
-            zero32: Constant::new(0u64.to_bits()),
             hi_mask: Constant::new((!0xfffu64).to_bits()),
             b_abuf: Constant::new(0u64.to_bits()),
             b_kvbuf: Constant::new(2u64.to_bits()),
@@ -162,7 +187,7 @@ impl Default for DmaRd {
 impl Logic for DmaRd {
     #[hdl_gen]
     fn update(&mut self) {
-        dff_setup!(self, clock, out, roff, n_abw, n_kvw);
+        dff_setup!(self, clock, out, cur, rl, mid, n_abw, n_kvw);
         self.walk.clock.next = self.clock.val();
         self.walk.rst.next = self.rst.val();
         self.walk.cmd_valid.next = self.cmd_valid.val();
@@ -189,20 +214,39 @@ impl Logic for DmaRd {
             (self.base.val() & self.hi_mask.val()) + bit_cast::<64, 40>(self.walk.mem.val());
         self.ar_len.next = self.walk.len.val();
         self.desc_push.next = self.walk.fire.val();
-        self.desc_in.next = bit_cast::<36, 32>(self.walk.dest.val())
-            | (bit_cast::<36, 3>(self.walk.bsel.val()) << 32)
-            | (bit_cast::<36, 1>(self.walk.last.val().into()) << 35);
-        // R channel: write each beat.
+        self.desc_in.next = bit_cast::<93, 32>(self.walk.dest.val())
+            | (bit_cast::<93, 3>(self.walk.bsel.val()) << 32)
+            | (bit_cast::<93, 1>(self.walk.last.val().into()) << 35)
+            | (bit_cast::<93, 1>(self.walk.first.val().into()) << 36)
+            | (bit_cast::<93, 24>(self.walk.rbeats.val()) << 37)
+            | (bit_cast::<93, 32>(self.walk.gap.val()) << 61);
+        // R channel: write each beat, walking the buffer rows.
         self.beat.next = self.one32.val() << self.beat_shift.val();
+        self.fb.next = self.desc_out.val().get_bit(36) & !self.mid.q.val();
+        self.d_rb.next = self.desc_out.val().get_bits::<24>(37);
+        self.d_gap.next = self.desc_out.val().get_bits::<32>(61);
+        if self.fb.val() {
+            self.a.next = self.desc_out.val().get_bits::<32>(0);
+            self.r.next = self.d_rb.val();
+        } else {
+            self.a.next = self.cur.q.val();
+            self.r.next = self.rl.q.val();
+        }
+        self.nx.next = self.a.val() + self.beat.val();
+        self.nxg.next = self.nx.val() + self.d_gap.val();
+        self.rm1.next = self.r.val() - self.one24.val();
         self.wr_en.next = self.r_valid.val();
         self.wr_buf.next = self.desc_out.val().get_bits::<3>(32);
-        self.wr_addr.next = self.desc_out.val().get_bits::<32>(0) + self.roff.q.val();
+        self.wr_addr.next = self.a.val();
         self.desc_pop.next = self.r_valid.val() & self.r_last.val();
         if self.r_valid.val() {
-            if self.r_last.val() {
-                self.roff.d.next = self.zero32.val();
+            self.mid.d.next = !self.r_last.val();
+            if self.r.val() == self.one24.val() {
+                self.cur.d.next = self.nxg.val();
+                self.rl.d.next = self.d_rb.val();
             } else {
-                self.roff.d.next = self.roff.q.val() + self.beat.val();
+                self.cur.d.next = self.nx.val();
+                self.rl.d.next = self.rm1.val();
             }
         }
         if self.walk.fire.val() & !(self.r_valid.val() & self.r_last.val()) {
@@ -239,7 +283,7 @@ impl Logic for DmaRd {
         self.busy.next = self.walk.pending.val() | (self.out.q.val() != self.zero5.val());
         if self.rst.val() {
             self.out.d.next = self.zero5.val();
-            self.roff.d.next = self.zero32.val();
+            self.mid.d.next = false;
             self.n_abw.d.next = self.zero5.val();
             self.n_kvw.d.next = self.zero5.val();
         }

@@ -14,11 +14,17 @@
 //! cycle `v` moves to the next burst (presentable from `v+1`); after the
 //! last burst the transfer stops being active (from `v+1`).
 //!
-//! Bursts: `n = min(max_burst, beats left in the row, beats to the next
-//! 4 KiB boundary of the channel-local address)`. Buffer side: ABUF, SBUF,
-//! KVBUF row `i` at `buf_addr + i·buf_stride` (logical byte address); WBUF
-//! at the bank-local address `(buf_addr >> tile_shift << slice_shift) +
-//! stream byte` of bank `ch`.
+//! Bursts: the memory side is walked in address rows: one range of
+//! `rows·row_bytes` bytes when `hbm_stride = row_bytes` (P-COMP-1), else
+//! each row; `n = min(max_burst, beats left in the address row, beats to
+//! the next 4 KiB boundary of the channel-local address)`.
+//!
+//! Buffer side: every burst carries the transfer's buffer walk (`dest` its
+//! first byte, `first` for its first burst, `rbeats` beats per row, `gap`
+//! bytes from a row's end to the next row's start); the data side walks it
+//! beat by beat (row `i` at `buf_addr + i·buf_stride`, logical byte
+//! address, for ABUF, SBUF, KVBUF; WBUF one stream from the bank-local
+//! address `buf_addr >> tile_shift << slice_shift` of bank `ch`, gap 0).
 
 use rust_hdl::prelude::*;
 
@@ -73,8 +79,14 @@ pub struct DmaWalk {
     pub mem: Signal<Out, Bits<40>>,
     /// Its AXI length (beats − 1).
     pub len: Signal<Out, Bits<8>>,
-    /// Its first buffer byte (logical; WBUF: bank-local).
+    /// The transfer's first buffer byte (logical; WBUF: bank-local).
     pub dest: Signal<Out, Bits<32>>,
+    /// The burst is the transfer's first.
+    pub first: Signal<Out, Bit>,
+    /// The transfer's beats per (buffer) row.
+    pub rbeats: Signal<Out, Bits<24>>,
+    /// Buffer bytes from a row's end to the next row's start.
+    pub gap: Signal<Out, Bits<32>>,
     /// It is the transfer's last burst.
     pub last: Signal<Out, Bit>,
     /// The transfer's buffer.
@@ -98,17 +110,28 @@ pub struct DmaWalk {
     a_need: DFF<Bits<4>>,
     acq: DFF<Bit>,
     rows_left: DFF<Bits<16>>,
-    row_beats: DFF<Bits<32>>,
-    beats_left: DFF<Bits<32>>,
+    row_beats: DFF<Bits<40>>,
+    beats_left: DFF<Bits<40>>,
     cur_mem: DFF<Bits<40>>,
     row_mem: DFF<Bits<40>>,
     hs: DFF<Bits<40>>,
     cur_dest: DFF<Bits<32>>,
-    row_dest: DFF<Bits<32>>,
-    dstride: DFF<Bits<32>>,
+    a_first: DFF<Bit>,
+    a_rb: DFF<Bits<24>>,
+    a_gap: DFF<Bits<32>>,
     low: Signal<Local, Bits<32>>,
     to4k: Signal<Local, Bits<32>>,
+    mb40: Signal<Local, Bits<40>>,
+    n40: Signal<Local, Bits<40>>,
     n_a: Signal<Local, Bits<32>>,
+    s_rbeats: Signal<Local, Bits<32>>,
+    s_lo: Signal<Local, Bits<16>>,
+    s_hi: Signal<Local, Bits<16>>,
+    p_lo: Signal<Local, Bits<32>>,
+    p_hi: Signal<Local, Bits<32>>,
+    s_total: Signal<Local, Bits<40>>,
+    s_merge: Signal<Local, Bit>,
+    s_gap: Signal<Local, Bits<32>>,
     nm1: Signal<Local, Bits<32>>,
     n: Signal<Local, Bits<32>>,
     nbytes: Signal<Local, Bits<32>>,
@@ -122,6 +145,7 @@ pub struct DmaWalk {
     mask12: Constant<Bits<32>>,
     one16: Constant<Bits<16>>,
     one32: Constant<Bits<32>>,
+    zero32: Constant<Bits<32>>,
     zero4: Constant<Bits<4>>,
     b_abuf: Constant<Bits<3>>,
     b_wbuf: Constant<Bits<3>>,
@@ -160,6 +184,9 @@ impl Default for DmaWalk {
             mem: Default::default(),
             len: Default::default(),
             dest: Default::default(),
+            first: Default::default(),
+            rbeats: Default::default(),
+            gap: Default::default(),
             last: Default::default(),
             bsel: Default::default(),
             need: Default::default(),
@@ -184,11 +211,22 @@ impl Default for DmaWalk {
             row_mem: Default::default(),
             hs: Default::default(),
             cur_dest: Default::default(),
-            row_dest: Default::default(),
-            dstride: Default::default(),
+            a_first: Default::default(),
+            a_rb: Default::default(),
+            a_gap: Default::default(),
             low: Default::default(),
             to4k: Default::default(),
+            mb40: Default::default(),
+            n40: Default::default(),
             n_a: Default::default(),
+            s_rbeats: Default::default(),
+            s_lo: Default::default(),
+            s_hi: Default::default(),
+            p_lo: Default::default(),
+            p_hi: Default::default(),
+            s_total: Default::default(),
+            s_merge: Default::default(),
+            s_gap: Default::default(),
             nm1: Default::default(),
             n: Default::default(),
             nbytes: Default::default(),
@@ -202,6 +240,7 @@ impl Default for DmaWalk {
             mask12: Constant::new(0xfffu64.to_bits()),
             one16: Constant::new(1u64.to_bits()),
             one32: Constant::new(1u64.to_bits()),
+            zero32: Constant::new(0u64.to_bits()),
             zero4: Constant::new(0u64.to_bits()),
             b_abuf: Constant::new(0u64.to_bits()),
             b_wbuf: Constant::new(1u64.to_bits()),
@@ -219,14 +258,15 @@ impl Logic for DmaWalk {
     fn update(&mut self) {
         dff_setup!(
             self, clock, s_valid, s_buf, s_rows, s_rb, s_hbm, s_hs, s_ba, s_bs, a_valid, a_buf,
-            a_need, acq, rows_left, row_beats, beats_left, cur_mem, row_mem, hs, cur_dest,
-            row_dest, dstride
+            a_need, acq, rows_left, row_beats, beats_left, cur_mem, row_mem, hs, cur_dest, a_first,
+            a_rb, a_gap
         );
         // Burst length.
         self.low.next = self.cur_mem.q.val().get_bits::<32>(0) & self.mask12.val();
         self.to4k.next = (self.c4096.val() - self.low.val()) >> self.beat_shift.val();
-        if self.beats_left.q.val() < self.max_burst.val() {
-            self.n_a.next = self.beats_left.q.val();
+        self.mb40.next = bit_cast::<40, 32>(self.max_burst.val());
+        if self.beats_left.q.val() < self.mb40.val() {
+            self.n_a.next = self.beats_left.q.val().get_bits::<32>(0);
         } else {
             self.n_a.next = self.max_burst.val();
         }
@@ -236,7 +276,8 @@ impl Logic for DmaWalk {
             self.n.next = self.n_a.val();
         }
         self.nbytes.next = self.n.val() << self.beat_shift.val();
-        self.row_end.next = self.beats_left.q.val() == self.n.val();
+        self.n40.next = bit_cast::<40, 32>(self.n.val());
+        self.row_end.next = self.beats_left.q.val() == self.n40.val();
         self.is_last.next = self.row_end.val() & (self.rows_left.q.val() == self.one16.val());
         // Presentation and port claim.
         self.ok.next =
@@ -251,6 +292,9 @@ impl Logic for DmaWalk {
         self.nm1.next = self.n.val() - self.one32.val();
         self.len.next = self.nm1.val().get_bits::<8>(0);
         self.dest.next = self.cur_dest.q.val();
+        self.first.next = self.a_first.q.val();
+        self.rbeats.next = self.a_rb.q.val();
+        self.gap.next = self.a_gap.q.val();
         self.last.next = self.is_last.val();
         self.bsel.next = self.a_buf.q.val();
         self.need.next = self.a_need.q.val();
@@ -260,17 +304,15 @@ impl Logic for DmaWalk {
             self.acq.d.next = true;
         }
         if self.f.val() {
+            self.a_first.d.next = false;
             if self.row_end.val() {
                 self.beats_left.d.next = self.row_beats.q.val();
                 self.rows_left.d.next = self.rows_left.q.val() - self.one16.val();
                 self.cur_mem.d.next = self.row_mem.q.val() + self.hs.q.val();
                 self.row_mem.d.next = self.row_mem.q.val() + self.hs.q.val();
-                self.cur_dest.d.next = self.row_dest.q.val() + self.dstride.q.val();
-                self.row_dest.d.next = self.row_dest.q.val() + self.dstride.q.val();
             } else {
-                self.beats_left.d.next = self.beats_left.q.val() - self.n.val();
+                self.beats_left.d.next = self.beats_left.q.val() - self.n40.val();
                 self.cur_mem.d.next = self.cur_mem.q.val() + bit_cast::<40, 32>(self.nbytes.val());
-                self.cur_dest.d.next = self.cur_dest.q.val() + self.nbytes.val();
             }
             if self.is_last.val() {
                 self.a_valid.d.next = false;
@@ -304,28 +346,44 @@ impl Logic for DmaWalk {
         } else {
             self.s_need.next = self.zero4.val();
         }
+        // Address rows: contiguous memory rows are one range of
+        // rows × row beats (two 16 × 16 products; row beats < 2^24).
+        self.s_rbeats.next = bit_cast::<32, 24>(self.s_rb.q.val()) >> self.beat_shift.val();
+        self.s_lo.next = self.s_rbeats.val().get_bits::<16>(0);
+        self.s_hi.next = self.s_rbeats.val().get_bits::<16>(16);
+        self.p_lo.next = self.s_rows.q.val() * self.s_lo.val();
+        self.p_hi.next = self.s_rows.q.val() * self.s_hi.val();
+        self.s_total.next =
+            bit_cast::<40, 32>(self.p_lo.val()) + (bit_cast::<40, 32>(self.p_hi.val()) << 16);
+        self.s_merge.next = self.s_hs.q.val() == bit_cast::<32, 24>(self.s_rb.q.val());
+        self.s_gap.next = self.s_bs.q.val() - bit_cast::<32, 24>(self.s_rb.q.val());
         if self.s_valid.q.val() & !self.a_valid.q.val() {
             self.s_valid.d.next = false;
             self.a_valid.d.next = true;
             self.a_buf.d.next = self.s_buf.q.val();
             self.a_need.d.next = self.s_need.val();
             self.acq.d.next = false;
-            self.rows_left.d.next = self.s_rows.q.val();
-            self.row_beats.d.next = bit_cast::<32, 24>(self.s_rb.q.val()) >> self.beat_shift.val();
-            self.beats_left.d.next = bit_cast::<32, 24>(self.s_rb.q.val()) >> self.beat_shift.val();
+            self.a_first.d.next = true;
+            self.a_rb.d.next = self.s_rbeats.val().get_bits::<24>(0);
+            if self.s_merge.val() {
+                self.rows_left.d.next = self.one16.val();
+                self.row_beats.d.next = self.s_total.val();
+                self.beats_left.d.next = self.s_total.val();
+            } else {
+                self.rows_left.d.next = self.s_rows.q.val();
+                self.row_beats.d.next = bit_cast::<40, 32>(self.s_rbeats.val());
+                self.beats_left.d.next = bit_cast::<40, 32>(self.s_rbeats.val());
+            }
             self.cur_mem.d.next = self.s_hbm.q.val();
             self.row_mem.d.next = self.s_hbm.q.val();
             self.hs.d.next = bit_cast::<40, 32>(self.s_hs.q.val());
             if self.s_buf.q.val() == self.b_wbuf.val() {
                 self.cur_dest.d.next =
                     (self.s_ba.q.val() >> self.tile_shift.val()) << self.slice_shift.val();
-                self.row_dest.d.next =
-                    (self.s_ba.q.val() >> self.tile_shift.val()) << self.slice_shift.val();
-                self.dstride.d.next = bit_cast::<32, 24>(self.s_rb.q.val());
+                self.a_gap.d.next = self.zero32.val();
             } else {
                 self.cur_dest.d.next = self.s_ba.q.val();
-                self.row_dest.d.next = self.s_ba.q.val();
-                self.dstride.d.next = self.s_bs.q.val();
+                self.a_gap.d.next = self.s_gap.val();
             }
         }
         if self.rst.val() {

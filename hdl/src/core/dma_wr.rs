@@ -1,7 +1,8 @@
 //! `llmfab_dma_wr`: a channel's DMA write engine (stores). The address
 //! side ([`DmaWalk`]) issues AXI AW bursts; each AW handshake pushes a
-//! descriptor (`[31:0]` first buffer byte, `[39:32]` AXI length, `[42:40]`
-//! buffer) into an external FIFO for the read side and a flag pair
+//! descriptor (`[31:0]` the transfer's first buffer byte, `[39:32]` AXI
+//! length, `[42:40]` buffer, `[43]` first burst, `[67:44]` beats per row,
+//! `[99:68]` row gap in bytes) into an external FIFO for the read side and a flag pair
 //! (`[0]` last burst of the transfer, `[1]` KVBUF) into another for the
 //! response side (both `llmfab_fifo`, depth 16).
 //!
@@ -9,6 +10,9 @@
 //! per cycle, while `wf_count + (read in the previous cycle) ≤ 2`
 //! (`wf_count` = registered occupancy of the 4-entry W FIFO); a burst's
 //! first beat is read straight from the descriptor FIFO head (no bubble).
+//! The beats walk the transfer's buffer rows: the transfer's first beat is
+//! at `dest`, each next one at the previous + beat, + `gap` after a row's
+//! last beat (a burst may span rows when the memory rows are contiguous).
 //! A beat read in cycle `t` is pushed into the W FIFO in `t+1` (with its
 //! `last` flag) and can be sent on W from `t+2`.
 //!
@@ -65,9 +69,9 @@ pub struct DmaWr {
     /// Read-side descriptor FIFO push.
     pub desc_push: Signal<Out, Bit>,
     /// Read-side descriptor pushed.
-    pub desc_in: Signal<Out, Bits<43>>,
+    pub desc_in: Signal<Out, Bits<100>>,
     /// Read-side descriptor FIFO head.
-    pub desc_out: Signal<In, Bits<43>>,
+    pub desc_out: Signal<In, Bits<100>>,
     /// Read-side descriptor FIFO empty.
     pub desc_empty: Signal<In, Bit>,
     /// Read-side descriptor FIFO pop.
@@ -101,6 +105,9 @@ pub struct DmaWr {
     rd_active: DFF<Bit>,
     rd_left: DFF<Bits<9>>,
     rd_ptr: DFF<Bits<32>>,
+    rd_rl: DFF<Bits<24>>,
+    rd_rbq: DFF<Bits<24>>,
+    rd_gap: DFF<Bits<32>>,
     rd_b: DFF<Bits<3>>,
     push_d: DFF<Bit>,
     last_d: DFF<Bit>,
@@ -108,6 +115,16 @@ pub struct DmaWr {
     start_burst: Signal<Local, Bit>,
     beat: Signal<Local, Bits<32>>,
     d_len: Signal<Local, Bits<9>>,
+    fb: Signal<Local, Bit>,
+    step: Signal<Local, Bit>,
+    rbv: Signal<Local, Bits<24>>,
+    gv: Signal<Local, Bits<32>>,
+    a: Signal<Local, Bits<32>>,
+    r: Signal<Local, Bits<24>>,
+    nx: Signal<Local, Bits<32>>,
+    nxg: Signal<Local, Bits<32>>,
+    rm1: Signal<Local, Bits<24>>,
+    one24: Constant<Bits<24>>,
     done_x: Signal<Local, Bit>,
     done_kv: Signal<Local, Bit>,
     acq_ab: Signal<Local, Bit>,
@@ -172,6 +189,9 @@ impl Default for DmaWr {
             rd_active: Default::default(),
             rd_left: Default::default(),
             rd_ptr: Default::default(),
+            rd_rl: Default::default(),
+            rd_rbq: Default::default(),
+            rd_gap: Default::default(),
             rd_b: Default::default(),
             push_d: Default::default(),
             last_d: Default::default(),
@@ -179,6 +199,16 @@ impl Default for DmaWr {
             start_burst: Default::default(),
             beat: Default::default(),
             d_len: Default::default(),
+            fb: Default::default(),
+            step: Default::default(),
+            rbv: Default::default(),
+            gv: Default::default(),
+            a: Default::default(),
+            r: Default::default(),
+            nx: Default::default(),
+            nxg: Default::default(),
+            rm1: Default::default(),
+            one24: Constant::new(1u64.to_bits()),
             done_x: Default::default(),
             done_kv: Default::default(),
             acq_ab: Default::default(),
@@ -203,7 +233,8 @@ impl Logic for DmaWr {
     #[hdl_gen]
     fn update(&mut self) {
         dff_setup!(
-            self, clock, out, n_abr, n_kvr, rd_active, rd_left, rd_ptr, rd_b, push_d, last_d
+            self, clock, out, n_abr, n_kvr, rd_active, rd_left, rd_ptr, rd_rl, rd_rbq, rd_gap,
+            rd_b, push_d, last_d
         );
         self.walk.clock.next = self.clock.val();
         self.walk.rst.next = self.rst.val();
@@ -231,9 +262,12 @@ impl Logic for DmaWr {
             (self.base.val() & self.hi_mask.val()) + bit_cast::<64, 40>(self.walk.mem.val());
         self.aw_len.next = self.walk.len.val();
         self.desc_push.next = self.walk.fire.val();
-        self.desc_in.next = bit_cast::<43, 32>(self.walk.dest.val())
-            | (bit_cast::<43, 8>(self.walk.len.val()) << 32)
-            | (bit_cast::<43, 3>(self.walk.bsel.val()) << 40);
+        self.desc_in.next = bit_cast::<100, 32>(self.walk.dest.val())
+            | (bit_cast::<100, 8>(self.walk.len.val()) << 32)
+            | (bit_cast::<100, 3>(self.walk.bsel.val()) << 40)
+            | (bit_cast::<100, 1>(self.walk.first.val().into()) << 43)
+            | (bit_cast::<100, 24>(self.walk.rbeats.val()) << 44)
+            | (bit_cast::<100, 32>(self.walk.gap.val()) << 68);
         self.bflag_in.next = bit_cast::<2, 1>(self.walk.last.val().into())
             | (bit_cast::<2, 1>((self.walk.bsel.val() == self.b_kvbuf.val()).into()) << 1);
         // Read side.
@@ -243,18 +277,47 @@ impl Logic for DmaWr {
         self.start_burst.next = !self.rd_active.q.val() & !self.desc_empty.val() & self.space.val();
         self.d_len.next = bit_cast::<9, 8>(self.desc_out.val().get_bits::<8>(32));
         self.desc_pop.next = self.start_burst.val();
+        // Buffer walk: this cycle's beat address and the next one.
+        self.fb.next = self.start_burst.val() & self.desc_out.val().get_bit(43);
+        if self.start_burst.val() {
+            self.rbv.next = self.desc_out.val().get_bits::<24>(44);
+            self.gv.next = self.desc_out.val().get_bits::<32>(68);
+        } else {
+            self.rbv.next = self.rd_rbq.q.val();
+            self.gv.next = self.rd_gap.q.val();
+        }
+        if self.fb.val() {
+            self.a.next = self.desc_out.val().get_bits::<32>(0);
+            self.r.next = self.rbv.val();
+        } else {
+            self.a.next = self.rd_ptr.q.val();
+            self.r.next = self.rd_rl.q.val();
+        }
+        self.nx.next = self.a.val() + self.beat.val();
+        self.nxg.next = self.nx.val() + self.gv.val();
+        self.rm1.next = self.r.val() - self.one24.val();
+        self.step.next = self.start_burst.val() | (self.rd_active.q.val() & self.space.val());
+        if self.step.val() {
+            if self.r.val() == self.one24.val() {
+                self.rd_ptr.d.next = self.nxg.val();
+                self.rd_rl.d.next = self.rbv.val();
+            } else {
+                self.rd_ptr.d.next = self.nx.val();
+                self.rd_rl.d.next = self.rm1.val();
+            }
+        }
         self.rd_en.next = false;
-        self.rd_addr.next = self.rd_ptr.q.val();
+        self.rd_addr.next = self.a.val();
         self.rd_buf.next = self.rd_b.q.val();
         self.push_d.d.next = false;
         self.last_d.d.next = false;
         if self.start_burst.val() {
             self.rd_en.next = true;
-            self.rd_addr.next = self.desc_out.val().get_bits::<32>(0);
             self.rd_buf.next = self.desc_out.val().get_bits::<3>(40);
             self.push_d.d.next = true;
             self.rd_b.d.next = self.desc_out.val().get_bits::<3>(40);
-            self.rd_ptr.d.next = self.desc_out.val().get_bits::<32>(0) + self.beat.val();
+            self.rd_rbq.d.next = self.rbv.val();
+            self.rd_gap.d.next = self.gv.val();
             self.rd_left.d.next = self.d_len.val();
             if self.d_len.val() == self.zero9.val() {
                 self.last_d.d.next = true;
@@ -265,7 +328,6 @@ impl Logic for DmaWr {
         if self.rd_active.q.val() & self.space.val() {
             self.rd_en.next = true;
             self.push_d.d.next = true;
-            self.rd_ptr.d.next = self.rd_ptr.q.val() + self.beat.val();
             self.rd_left.d.next = self.rd_left.q.val() - self.one9.val();
             if self.rd_left.q.val() == self.one9.val() {
                 self.last_d.d.next = true;

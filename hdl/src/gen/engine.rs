@@ -263,10 +263,10 @@ fn dma(v: &mut String, g: &Geometry) {
     genvar c;
     generate
         for (c = 0; c < {ch}; c = c + 1) begin : g_ch
-            wire [35:0] rdesc_in, rdesc_out;
+            wire [92:0] rdesc_in, rdesc_out;
             wire rdesc_push, rdesc_pop, rdesc_empty, rdesc_full;
             wire [10:0] rdesc_count;
-            llmfab_fifo #(.W(36), .D(16), .AW(4)) rdesc (.clk(clk), .rst(rst), .push(rdesc_push), .din(rdesc_in),
+            llmfab_fifo #(.W(93), .D(16), .AW(4)) rdesc (.clk(clk), .rst(rst), .push(rdesc_push), .din(rdesc_in),
                 .pop(rdesc_pop), .dout(rdesc_out), .empty(rdesc_empty), .full(rdesc_full), .count(rdesc_count));
             llmfab_dma_rd rd (
                 .clock(clk), .rst(rst), .cmd_valid(lx_cmd & (l_ch == c)), {lcmd},
@@ -279,10 +279,10 @@ fn dma(v: &mut String, g: &Geometry) {
                 .ready(rd_ready[c]), .busy(rd_busy[c]), .hold(rd_hold[4*c +: 4])
             );
             assign c_rready[c] = 1'b1;
-            wire [42:0] wdesc_in, wdesc_out;
+            wire [99:0] wdesc_in, wdesc_out;
             wire wdesc_push, wdesc_pop, wdesc_empty, wdesc_full;
             wire [10:0] wdesc_count;
-            llmfab_fifo #(.W(43), .D(16), .AW(4)) wdesc (.clk(clk), .rst(rst), .push(wdesc_push), .din(wdesc_in),
+            llmfab_fifo #(.W(100), .D(16), .AW(4)) wdesc (.clk(clk), .rst(rst), .push(wdesc_push), .din(wdesc_in),
                 .pop(wdesc_pop), .dout(wdesc_out), .empty(wdesc_empty), .full(wdesc_full), .count(wdesc_count));
             wire [1:0] bflag_in, bflag_out;
             wire bflag_empty, bflag_full;

@@ -81,9 +81,9 @@ pub const CORE_LEAVES: &[(&str, Cells)] = &[
     (
         "llmfab_dma_rd",
         Cells {
-            lut: 1201,
-            ff: 514,
-            dsp: 0,
+            lut: 1312,
+            ff: 556,
+            dsp: 2,
             bram36: 0.0,
             uram: 0,
         },
@@ -91,9 +91,9 @@ pub const CORE_LEAVES: &[(&str, Cells)] = &[
     (
         "llmfab_dma_wr",
         Cells {
-            lut: 911,
-            ff: 529,
-            dsp: 0,
+            lut: 1072,
+            ff: 626,
+            dsp: 2,
             bram36: 0.0,
             uram: 0,
         },

@@ -2,7 +2,7 @@
 //! `llmfab_isa::timing`, "DMA engines"; RTL: `llmfab_dma_walk`,
 //! `llmfab_dma_rd`, `llmfab_dma_wr`).
 
-use llmfab_isa::timing::{burst_beats, port, W_READ_LIMIT};
+use llmfab_isa::timing::{address_rows, burst_beats, port, W_READ_LIMIT};
 use llmfab_isa::EngineConfig;
 use std::collections::VecDeque;
 
@@ -26,7 +26,10 @@ pub struct Xfer {
 #[derive(Clone, Copy, Debug)]
 struct Active {
     x: Xfer,
+    /// Address rows left ([`address_rows`]).
     rows_left: u64,
+    /// Beats of each address row.
+    row_beats: u64,
     beats_left: u64,
     mem: u64,
     row_mem: u64,
@@ -116,7 +119,7 @@ impl Walk {
                 a.rows_left -= 1;
                 a.row_mem += a.x.hbm_stride;
                 a.mem = a.row_mem;
-                a.beats_left = a.x.row_bytes / cfg.beat_bytes();
+                a.beats_left = a.row_beats;
             } else {
                 a.beats_left -= b.beats;
                 a.mem += b.beats * cfg.beat_bytes();
@@ -130,10 +133,11 @@ impl Walk {
             self.slot = Some(c);
         } else if moving {
             let x = self.slot.take().expect("slot checked");
-            let beats = x.row_bytes / cfg.beat_bytes();
+            let (rows, beats) = address_rows(x.rows, x.row_bytes, x.hbm_stride, cfg);
             self.active = Some(Active {
                 x,
-                rows_left: x.rows,
+                rows_left: rows,
+                row_beats: beats,
                 beats_left: beats,
                 mem: x.hbm_addr,
                 row_mem: x.hbm_addr,

@@ -76,9 +76,15 @@
 //!   cycle. The address handshake happens in the same cycle (always ready).
 //!   The first presentation claims the port. After the last burst's
 //!   handshake in `v` the engine has no active transfer from `v+1`.
-//! - Bursts: each row of `row_bytes` is split into bursts of `min(max_burst,
-//!   beats left in the row, beats to the next 4 KiB boundary of the
-//!   channel-local address)` beats (base pointers are 4 KiB aligned).
+//! - Bursts: the transfer's memory is walked in *address rows*
+//!   ([`address_rows`]): when `hbm_stride = row_bytes` its rows form one
+//!   contiguous range, which is one address row of `rows·row_bytes` bytes;
+//!   otherwise each row of `row_bytes` is an address row. Each address row
+//!   is split into bursts of `min(max_burst, beats left in the address row,
+//!   beats to the next 4 KiB boundary of the channel-local address)` beats
+//!   (base pointers are 4 KiB aligned). The data side is unaffected: beat
+//!   `j` of the transfer is byte `(j mod row_beats)·beat` of row
+//!   `j / row_beats`, placed at (read from) that row's buffer address.
 //! - Read engine: a read burst is outstanding from its handshake to the
 //!   cycle of its last beat inclusive; the transfer's port claim ends after
 //!   the cycle of its last beat.
@@ -169,8 +175,21 @@ pub fn compute_cycles(instr: &Instr, cfg: &EngineConfig) -> Option<u64> {
     matrix::cycles(instr, cfg).or_else(|| sfu::cycles(instr, cfg))
 }
 
+/// The address rows of a transfer (the "Bursts" rule): `(count, beats
+/// each)`. A transfer whose memory rows are contiguous (`hbm_stride =
+/// row_bytes`) is one address row of `rows·row_bytes` bytes; any other is
+/// `rows` address rows of `row_bytes`.
+pub fn address_rows(rows: u64, row_bytes: u64, hbm_stride: u64, cfg: &EngineConfig) -> (u64, u64) {
+    let beats = row_bytes / cfg.beat_bytes();
+    if hbm_stride == row_bytes && rows > 1 {
+        (1, rows * beats)
+    } else {
+        (rows, beats)
+    }
+}
+
 /// Beats of one burst starting at channel-local byte `addr` with `left`
-/// beats left in the row.
+/// beats left in the address row ([`address_rows`]).
 pub fn burst_beats(addr: u64, left: u64, cfg: &EngineConfig) -> u64 {
     let beat = cfg.beat_bytes();
     let to4k = (4096 - addr % 4096) / beat;
@@ -209,5 +228,10 @@ mod tests {
         assert_eq!(burst_beats(4096 - 64, 100, &c), 2);
         assert_eq!(burst_beats(0, 100, &c), 4);
         assert_eq!(burst_beats(0, 3, &c), 3);
+        let beat = c.beat_bytes();
+        assert_eq!(address_rows(5, 2 * beat, 2 * beat, &c), (1, 10));
+        assert_eq!(address_rows(5, 2 * beat, 4 * beat, &c), (5, 2));
+        assert_eq!(address_rows(5, 2 * beat, 0, &c), (5, 2));
+        assert_eq!(address_rows(1, 2 * beat, 2 * beat, &c), (1, 2));
     }
 }

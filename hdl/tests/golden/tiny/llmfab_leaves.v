@@ -1567,8 +1567,8 @@ module llmfab_dma_rd(clock,rst,cmd_valid,cmd_buf,cmd_rows,cmd_row_bytes,cmd_hbm_
     input wire  r_valid;
     input wire  r_last;
     output reg  desc_push;
-    output reg  [35:0] desc_in;
-    input wire  [35:0] desc_out;
+    output reg  [92:0] desc_in;
+    input wire  [92:0] desc_out;
     output reg  desc_pop;
     output reg  wr_en;
     output reg  [2:0] wr_buf;
@@ -1578,10 +1578,10 @@ module llmfab_dma_rd(clock,rst,cmd_valid,cmd_buf,cmd_rows,cmd_row_bytes,cmd_hbm_
     output reg  [3:0] hold;
 
     // Constant declarations
+    localparam  one24 = 24'h1;
     localparam  one5 = 5'b1;
     localparam  one32 = 32'h1;
     localparam  zero5 = 5'b0;
-    localparam  zero32 = 32'h0;
     localparam  hi_mask = 64'hfffffffffffff000;
     localparam  b_abuf = 3'b0;
     localparam  b_kvbuf = 3'b10;
@@ -1614,6 +1614,9 @@ module llmfab_dma_rd(clock,rst,cmd_valid,cmd_buf,cmd_rows,cmd_row_bytes,cmd_hbm_
     wire  [39:0] walk$mem;
     wire  [7:0] walk$len;
     wire  [31:0] walk$dest;
+    wire  walk$first;
+    wire  [23:0] walk$rbeats;
+    wire  [31:0] walk$gap;
     wire  walk$last;
     wire  [2:0] walk$bsel;
     wire  [3:0] walk$need;
@@ -1622,9 +1625,15 @@ module llmfab_dma_rd(clock,rst,cmd_valid,cmd_buf,cmd_rows,cmd_row_bytes,cmd_hbm_
     reg  [4:0] out$d;
     wire  [4:0] out$q;
     wire  out$clock = clock;
-    reg  [31:0] roff$d;
-    wire  [31:0] roff$q;
-    wire  roff$clock = clock;
+    reg  [31:0] cur$d;
+    wire  [31:0] cur$q;
+    wire  cur$clock = clock;
+    reg  [23:0] rl$d;
+    wire  [23:0] rl$q;
+    wire  rl$clock = clock;
+    reg  mid$d;
+    wire  mid$q;
+    wire  mid$clock = clock;
     reg  [4:0] n_abw$d;
     wire  [4:0] n_abw$q;
     wire  n_abw$clock = clock;
@@ -1636,6 +1645,14 @@ module llmfab_dma_rd(clock,rst,cmd_valid,cmd_buf,cmd_rows,cmd_row_bytes,cmd_hbm_
     reg  done_x;
     reg  [2:0] done_buf;
     reg  [31:0] beat;
+    reg  fb;
+    reg  [23:0] d_rb;
+    reg  [31:0] d_gap;
+    reg  [31:0] a;
+    reg  [23:0] r;
+    reg  [31:0] nx;
+    reg  [31:0] nxg;
+    reg  [23:0] rm1;
 
     // Sub module instances
     llmfab_dma_rd_walk walk(
@@ -1664,6 +1681,9 @@ module llmfab_dma_rd(clock,rst,cmd_valid,cmd_buf,cmd_rows,cmd_row_bytes,cmd_hbm_
         .mem(walk$mem),
         .len(walk$len),
         .dest(walk$dest),
+        .first(walk$first),
+        .rbeats(walk$rbeats),
+        .gap(walk$gap),
         .last(walk$last),
         .bsel(walk$bsel),
         .need(walk$need),
@@ -1675,10 +1695,20 @@ module llmfab_dma_rd(clock,rst,cmd_valid,cmd_buf,cmd_rows,cmd_row_bytes,cmd_hbm_
         .q(out$q),
         .clock(out$clock)
     );
-    llmfab_dma_rd_roff roff(
-        .d(roff$d),
-        .q(roff$q),
-        .clock(roff$clock)
+    llmfab_dma_rd_cur cur(
+        .d(cur$d),
+        .q(cur$q),
+        .clock(cur$clock)
+    );
+    llmfab_dma_rd_rl rl(
+        .d(rl$d),
+        .q(rl$q),
+        .clock(rl$clock)
+    );
+    llmfab_dma_rd_mid mid(
+        .d(mid$d),
+        .q(mid$q),
+        .clock(mid$clock)
     );
     llmfab_dma_rd_n_abw n_abw(
         .d(n_abw$d),
@@ -1694,7 +1724,9 @@ module llmfab_dma_rd(clock,rst,cmd_valid,cmd_buf,cmd_rows,cmd_row_bytes,cmd_hbm_
     // Update code
     always @(*) begin
         out$d = out$q;
-        roff$d = roff$q;
+        cur$d = cur$q;
+        rl$d = rl$q;
+        mid$d = mid$q;
         n_abw$d = n_abw$q;
         n_kvw$d = n_kvw$q;
         walk$rst = rst;
@@ -1720,18 +1752,35 @@ module llmfab_dma_rd(clock,rst,cmd_valid,cmd_buf,cmd_rows,cmd_row_bytes,cmd_hbm_
         ar_addr = (base & hi_mask) + ((walk$mem) & 64'hffffffffffffffff);
         ar_len = walk$len;
         desc_push = walk$fire;
-        desc_in = ((walk$dest) & 36'hfffffffff) | (((walk$bsel) & 36'hfffffffff) << 32'h20) | (((walk$last) & 36'hfffffffff) << 32'h23);
+        desc_in = ((walk$dest) & 93'h1fffffffffffffffffffffff) | (((walk$bsel) & 93'h1fffffffffffffffffffffff) << 32'h20) | (((walk$last) & 93'h1fffffffffffffffffffffff) << 32'h23) | (((walk$first) & 93'h1fffffffffffffffffffffff) << 32'h24) | (((walk$rbeats) & 93'h1fffffffffffffffffffffff) << 32'h25) | (((walk$gap) & 93'h1fffffffffffffffffffffff) << 32'h3d);
         beat = one32 << beat_shift;
+        fb = desc_out[32'h24] & ~mid$q;
+        d_rb = desc_out[(32'h25)+:(24)];
+        d_gap = desc_out[(32'h3d)+:(32)];
+        if (fb) begin
+            a = desc_out[(32'h0)+:(32)];
+            r = d_rb;
+        end
+        else begin
+            a = cur$q;
+            r = rl$q;
+        end
+        nx = a + beat;
+        nxg = nx + d_gap;
+        rm1 = r - one24;
         wr_en = r_valid;
         wr_buf = desc_out[(32'h20)+:(3)];
-        wr_addr = desc_out[(32'h0)+:(32)] + roff$q;
+        wr_addr = a;
         desc_pop = r_valid & r_last;
         if (r_valid) begin
-            if (r_last) begin
-                roff$d = zero32;
+            mid$d = ~r_last;
+            if (r == one24) begin
+                cur$d = nxg;
+                rl$d = d_rb;
             end
             else begin
-                roff$d = roff$q + beat;
+                cur$d = nx;
+                rl$d = rm1;
             end
         end
         if (walk$fire & ~(r_valid & r_last)) begin
@@ -1758,13 +1807,51 @@ module llmfab_dma_rd(clock,rst,cmd_valid,cmd_buf,cmd_rows,cmd_row_bytes,cmd_hbm_
         busy = walk$pending | (out$q != zero5);
         if (rst) begin
             out$d = zero5;
-            roff$d = zero32;
+            mid$d = 1'b0;
             n_abw$d = zero5;
             n_kvw$d = zero5;
         end
     end
 
 endmodule // top
+
+
+module llmfab_dma_rd_cur(d,q,clock);
+
+    // Module arguments
+    input wire  [31:0] d;
+    output reg  [31:0] q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 32'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // llmfab_dma_rd_cur
+
+
+module llmfab_dma_rd_mid(d,q,clock);
+
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // llmfab_dma_rd_mid
 
 
 module llmfab_dma_rd_n_abw(d,q,clock);
@@ -1824,26 +1911,26 @@ module llmfab_dma_rd_out(d,q,clock);
 endmodule // llmfab_dma_rd_out
 
 
-module llmfab_dma_rd_roff(d,q,clock);
+module llmfab_dma_rd_rl(d,q,clock);
 
     // Module arguments
-    input wire  [31:0] d;
-    output reg  [31:0] q;
+    input wire  [23:0] d;
+    output reg  [23:0] q;
     input wire  clock;
 
     // Update code (custom)
     initial begin
-       q = 32'h0;
+       q = 24'h0;
     end
 
     always @(posedge clock) begin
        q <= d;
     end
 
-endmodule // llmfab_dma_rd_roff
+endmodule // llmfab_dma_rd_rl
 
 
-module llmfab_dma_rd_walk(clock,rst,cmd_valid,cmd_buf,cmd_rows,cmd_row_bytes,cmd_hbm_addr,cmd_hbm_stride,cmd_buf_addr,cmd_buf_stride,beat_shift,max_burst,max_out,tile_shift,slice_shift,claim,out,is_store,a_ready,ready,pending,valid,mem,len,dest,last,bsel,need,acq_now,fire);
+module llmfab_dma_rd_walk(clock,rst,cmd_valid,cmd_buf,cmd_rows,cmd_row_bytes,cmd_hbm_addr,cmd_hbm_stride,cmd_buf_addr,cmd_buf_stride,beat_shift,max_burst,max_out,tile_shift,slice_shift,claim,out,is_store,a_ready,ready,pending,valid,mem,len,dest,first,rbeats,gap,last,bsel,need,acq_now,fire);
 
     // Module arguments
     input wire  clock;
@@ -1871,6 +1958,9 @@ module llmfab_dma_rd_walk(clock,rst,cmd_valid,cmd_buf,cmd_rows,cmd_row_bytes,cmd
     output reg  [39:0] mem;
     output reg  [7:0] len;
     output reg  [31:0] dest;
+    output reg  first;
+    output reg  [23:0] rbeats;
+    output reg  [31:0] gap;
     output reg  last;
     output reg  [2:0] bsel;
     output reg  [3:0] need;
@@ -1882,6 +1972,7 @@ module llmfab_dma_rd_walk(clock,rst,cmd_valid,cmd_buf,cmd_rows,cmd_row_bytes,cmd
     localparam  mask12 = 32'hfff;
     localparam  one16 = 16'h1;
     localparam  one32 = 32'h1;
+    localparam  zero32 = 32'h0;
     localparam  zero4 = 4'h0;
     localparam  b_abuf = 3'b0;
     localparam  b_wbuf = 3'b1;
@@ -1931,11 +2022,11 @@ module llmfab_dma_rd_walk(clock,rst,cmd_valid,cmd_buf,cmd_rows,cmd_row_bytes,cmd
     reg  [15:0] rows_left$d;
     wire  [15:0] rows_left$q;
     wire  rows_left$clock = clock;
-    reg  [31:0] row_beats$d;
-    wire  [31:0] row_beats$q;
+    reg  [39:0] row_beats$d;
+    wire  [39:0] row_beats$q;
     wire  row_beats$clock = clock;
-    reg  [31:0] beats_left$d;
-    wire  [31:0] beats_left$q;
+    reg  [39:0] beats_left$d;
+    wire  [39:0] beats_left$q;
     wire  beats_left$clock = clock;
     reg  [39:0] cur_mem$d;
     wire  [39:0] cur_mem$q;
@@ -1949,17 +2040,30 @@ module llmfab_dma_rd_walk(clock,rst,cmd_valid,cmd_buf,cmd_rows,cmd_row_bytes,cmd
     reg  [31:0] cur_dest$d;
     wire  [31:0] cur_dest$q;
     wire  cur_dest$clock = clock;
-    reg  [31:0] row_dest$d;
-    wire  [31:0] row_dest$q;
-    wire  row_dest$clock = clock;
-    reg  [31:0] dstride$d;
-    wire  [31:0] dstride$q;
-    wire  dstride$clock = clock;
+    reg  a_first$d;
+    wire  a_first$q;
+    wire  a_first$clock = clock;
+    reg  [23:0] a_rb$d;
+    wire  [23:0] a_rb$q;
+    wire  a_rb$clock = clock;
+    reg  [31:0] a_gap$d;
+    wire  [31:0] a_gap$q;
+    wire  a_gap$clock = clock;
 
     // Local signals
     reg  [31:0] low;
     reg  [31:0] to4k;
+    reg  [39:0] mb40;
+    reg  [39:0] n40;
     reg  [31:0] n_a;
+    reg  [31:0] s_rbeats;
+    reg  [15:0] s_lo;
+    reg  [15:0] s_hi;
+    reg  [31:0] p_lo;
+    reg  [31:0] p_hi;
+    reg  [39:0] s_total;
+    reg  s_merge;
+    reg  [31:0] s_gap;
     reg  [31:0] nm1;
     reg  [31:0] n;
     reg  [31:0] nbytes;
@@ -2066,15 +2170,20 @@ module llmfab_dma_rd_walk(clock,rst,cmd_valid,cmd_buf,cmd_rows,cmd_row_bytes,cmd
         .q(cur_dest$q),
         .clock(cur_dest$clock)
     );
-    llmfab_dma_rd_walk_row_dest row_dest(
-        .d(row_dest$d),
-        .q(row_dest$q),
-        .clock(row_dest$clock)
+    llmfab_dma_rd_walk_a_first a_first(
+        .d(a_first$d),
+        .q(a_first$q),
+        .clock(a_first$clock)
     );
-    llmfab_dma_rd_walk_dstride dstride(
-        .d(dstride$d),
-        .q(dstride$q),
-        .clock(dstride$clock)
+    llmfab_dma_rd_walk_a_rb a_rb(
+        .d(a_rb$d),
+        .q(a_rb$q),
+        .clock(a_rb$clock)
+    );
+    llmfab_dma_rd_walk_a_gap a_gap(
+        .d(a_gap$d),
+        .q(a_gap$q),
+        .clock(a_gap$clock)
     );
 
     // Update code
@@ -2098,12 +2207,14 @@ module llmfab_dma_rd_walk(clock,rst,cmd_valid,cmd_buf,cmd_rows,cmd_row_bytes,cmd
         row_mem$d = row_mem$q;
         hs$d = hs$q;
         cur_dest$d = cur_dest$q;
-        row_dest$d = row_dest$q;
-        dstride$d = dstride$q;
+        a_first$d = a_first$q;
+        a_rb$d = a_rb$q;
+        a_gap$d = a_gap$q;
         low = cur_mem$q[(32'h0)+:(32)] & mask12;
         to4k = (c4096 - low) >> beat_shift;
-        if (beats_left$q < max_burst) begin
-            n_a = beats_left$q;
+        mb40 = ((max_burst) & 40'hffffffffff);
+        if (beats_left$q < mb40) begin
+            n_a = beats_left$q[(32'h0)+:(32)];
         end
         else begin
             n_a = max_burst;
@@ -2115,7 +2226,8 @@ module llmfab_dma_rd_walk(clock,rst,cmd_valid,cmd_buf,cmd_rows,cmd_row_bytes,cmd
             n = n_a;
         end
         nbytes = n << beat_shift;
-        row_end = beats_left$q == n;
+        n40 = ((n) & 40'hffffffffff);
+        row_end = beats_left$q == n40;
         is_last = row_end & (rows_left$q == one16);
         ok = acq$q | ((a_need$q & claim) == zero4);
         v = a_valid$q & (out < max_out) & ok;
@@ -2127,6 +2239,9 @@ module llmfab_dma_rd_walk(clock,rst,cmd_valid,cmd_buf,cmd_rows,cmd_row_bytes,cmd
         nm1 = n - one32;
         len = nm1[(32'h0)+:(8)];
         dest = cur_dest$q;
+        first = a_first$q;
+        rbeats = a_rb$q;
+        gap = a_gap$q;
         last = is_last;
         bsel = a_buf$q;
         need = a_need$q;
@@ -2136,18 +2251,16 @@ module llmfab_dma_rd_walk(clock,rst,cmd_valid,cmd_buf,cmd_rows,cmd_row_bytes,cmd
             acq$d = 1'b1;
         end
         if (f) begin
+            a_first$d = 1'b0;
             if (row_end) begin
                 beats_left$d = row_beats$q;
                 rows_left$d = rows_left$q - one16;
                 cur_mem$d = row_mem$q + hs$q;
                 row_mem$d = row_mem$q + hs$q;
-                cur_dest$d = row_dest$q + dstride$q;
-                row_dest$d = row_dest$q + dstride$q;
             end
             else begin
-                beats_left$d = beats_left$q - n;
+                beats_left$d = beats_left$q - n40;
                 cur_mem$d = cur_mem$q + ((nbytes) & 40'hffffffffff);
-                cur_dest$d = cur_dest$q + nbytes;
             end
             if (is_last) begin
                 a_valid$d = 1'b0;
@@ -2183,27 +2296,42 @@ module llmfab_dma_rd_walk(clock,rst,cmd_valid,cmd_buf,cmd_rows,cmd_row_bytes,cmd
         else begin
             s_need = zero4;
         end
+        s_rbeats = ((s_rb$q) & 32'hffffffff) >> beat_shift;
+        s_lo = s_rbeats[(32'h0)+:(16)];
+        s_hi = s_rbeats[(32'h10)+:(16)];
+        p_lo = s_rows$q * s_lo;
+        p_hi = s_rows$q * s_hi;
+        s_total = ((p_lo) & 40'hffffffffff) + (((p_hi) & 40'hffffffffff) << 32'h10);
+        s_merge = s_hs$q == ((s_rb$q) & 32'hffffffff);
+        s_gap = s_bs$q - ((s_rb$q) & 32'hffffffff);
         if (s_valid$q & ~a_valid$q) begin
             s_valid$d = 1'b0;
             a_valid$d = 1'b1;
             a_buf$d = s_buf$q;
             a_need$d = s_need;
             acq$d = 1'b0;
-            rows_left$d = s_rows$q;
-            row_beats$d = ((s_rb$q) & 32'hffffffff) >> beat_shift;
-            beats_left$d = ((s_rb$q) & 32'hffffffff) >> beat_shift;
+            a_first$d = 1'b1;
+            a_rb$d = s_rbeats[(32'h0)+:(24)];
+            if (s_merge) begin
+                rows_left$d = one16;
+                row_beats$d = s_total;
+                beats_left$d = s_total;
+            end
+            else begin
+                rows_left$d = s_rows$q;
+                row_beats$d = ((s_rbeats) & 40'hffffffffff);
+                beats_left$d = ((s_rbeats) & 40'hffffffffff);
+            end
             cur_mem$d = s_hbm$q;
             row_mem$d = s_hbm$q;
             hs$d = ((s_hs$q) & 40'hffffffffff);
             if (s_buf$q == b_wbuf) begin
                 cur_dest$d = (s_ba$q >> tile_shift) << slice_shift;
-                row_dest$d = (s_ba$q >> tile_shift) << slice_shift;
-                dstride$d = ((s_rb$q) & 32'hffffffff);
+                a_gap$d = zero32;
             end
             else begin
                 cur_dest$d = s_ba$q;
-                row_dest$d = s_ba$q;
-                dstride$d = s_bs$q;
+                a_gap$d = s_gap;
             end
         end
         if (rst) begin
@@ -2235,6 +2363,44 @@ module llmfab_dma_rd_walk_a_buf(d,q,clock);
 endmodule // llmfab_dma_rd_walk_a_buf
 
 
+module llmfab_dma_rd_walk_a_first(d,q,clock);
+
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // llmfab_dma_rd_walk_a_first
+
+
+module llmfab_dma_rd_walk_a_gap(d,q,clock);
+
+    // Module arguments
+    input wire  [31:0] d;
+    output reg  [31:0] q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 32'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // llmfab_dma_rd_walk_a_gap
+
+
 module llmfab_dma_rd_walk_a_need(d,q,clock);
 
     // Module arguments
@@ -2252,6 +2418,25 @@ module llmfab_dma_rd_walk_a_need(d,q,clock);
     end
 
 endmodule // llmfab_dma_rd_walk_a_need
+
+
+module llmfab_dma_rd_walk_a_rb(d,q,clock);
+
+    // Module arguments
+    input wire  [23:0] d;
+    output reg  [23:0] q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 24'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // llmfab_dma_rd_walk_a_rb
 
 
 module llmfab_dma_rd_walk_a_valid(d,q,clock);
@@ -2295,13 +2480,13 @@ endmodule // llmfab_dma_rd_walk_acq
 module llmfab_dma_rd_walk_beats_left(d,q,clock);
 
     // Module arguments
-    input wire  [31:0] d;
-    output reg  [31:0] q;
+    input wire  [39:0] d;
+    output reg  [39:0] q;
     input wire  clock;
 
     // Update code (custom)
     initial begin
-       q = 32'h0;
+       q = 40'h0;
     end
 
     always @(posedge clock) begin
@@ -2349,25 +2534,6 @@ module llmfab_dma_rd_walk_cur_mem(d,q,clock);
 endmodule // llmfab_dma_rd_walk_cur_mem
 
 
-module llmfab_dma_rd_walk_dstride(d,q,clock);
-
-    // Module arguments
-    input wire  [31:0] d;
-    output reg  [31:0] q;
-    input wire  clock;
-
-    // Update code (custom)
-    initial begin
-       q = 32'h0;
-    end
-
-    always @(posedge clock) begin
-       q <= d;
-    end
-
-endmodule // llmfab_dma_rd_walk_dstride
-
-
 module llmfab_dma_rd_walk_hs(d,q,clock);
 
     // Module arguments
@@ -2390,13 +2556,13 @@ endmodule // llmfab_dma_rd_walk_hs
 module llmfab_dma_rd_walk_row_beats(d,q,clock);
 
     // Module arguments
-    input wire  [31:0] d;
-    output reg  [31:0] q;
+    input wire  [39:0] d;
+    output reg  [39:0] q;
     input wire  clock;
 
     // Update code (custom)
     initial begin
-       q = 32'h0;
+       q = 40'h0;
     end
 
     always @(posedge clock) begin
@@ -2404,25 +2570,6 @@ module llmfab_dma_rd_walk_row_beats(d,q,clock);
     end
 
 endmodule // llmfab_dma_rd_walk_row_beats
-
-
-module llmfab_dma_rd_walk_row_dest(d,q,clock);
-
-    // Module arguments
-    input wire  [31:0] d;
-    output reg  [31:0] q;
-    input wire  clock;
-
-    // Update code (custom)
-    initial begin
-       q = 32'h0;
-    end
-
-    always @(posedge clock) begin
-       q <= d;
-    end
-
-endmodule // llmfab_dma_rd_walk_row_dest
 
 
 module llmfab_dma_rd_walk_row_mem(d,q,clock);
@@ -2639,8 +2786,8 @@ module llmfab_dma_wr(clock,rst,cmd_valid,cmd_buf,cmd_rows,cmd_row_bytes,cmd_hbm_
     input wire  aw_ready;
     input wire  b_valid;
     output reg  desc_push;
-    output reg  [42:0] desc_in;
-    input wire  [42:0] desc_out;
+    output reg  [99:0] desc_in;
+    input wire  [99:0] desc_out;
     input wire  desc_empty;
     output reg  desc_pop;
     output reg  [1:0] bflag_in;
@@ -2656,6 +2803,7 @@ module llmfab_dma_wr(clock,rst,cmd_valid,cmd_buf,cmd_rows,cmd_row_bytes,cmd_hbm_
     output reg  [3:0] hold;
 
     // Constant declarations
+    localparam  one24 = 24'h1;
     localparam  one5 = 5'b1;
     localparam  one9 = 9'b1;
     localparam  zero5s = 5'b0;
@@ -2694,6 +2842,9 @@ module llmfab_dma_wr(clock,rst,cmd_valid,cmd_buf,cmd_rows,cmd_row_bytes,cmd_hbm_
     wire  [39:0] walk$mem;
     wire  [7:0] walk$len;
     wire  [31:0] walk$dest;
+    wire  walk$first;
+    wire  [23:0] walk$rbeats;
+    wire  [31:0] walk$gap;
     wire  walk$last;
     wire  [2:0] walk$bsel;
     wire  [3:0] walk$need;
@@ -2717,6 +2868,15 @@ module llmfab_dma_wr(clock,rst,cmd_valid,cmd_buf,cmd_rows,cmd_row_bytes,cmd_hbm_
     reg  [31:0] rd_ptr$d;
     wire  [31:0] rd_ptr$q;
     wire  rd_ptr$clock = clock;
+    reg  [23:0] rd_rl$d;
+    wire  [23:0] rd_rl$q;
+    wire  rd_rl$clock = clock;
+    reg  [23:0] rd_rbq$d;
+    wire  [23:0] rd_rbq$q;
+    wire  rd_rbq$clock = clock;
+    reg  [31:0] rd_gap$d;
+    wire  [31:0] rd_gap$q;
+    wire  rd_gap$clock = clock;
     reg  [2:0] rd_b$d;
     wire  [2:0] rd_b$q;
     wire  rd_b$clock = clock;
@@ -2732,6 +2892,15 @@ module llmfab_dma_wr(clock,rst,cmd_valid,cmd_buf,cmd_rows,cmd_row_bytes,cmd_hbm_
     reg  start_burst;
     reg  [31:0] beat;
     reg  [8:0] d_len;
+    reg  fb;
+    reg  step;
+    reg  [23:0] rbv;
+    reg  [31:0] gv;
+    reg  [31:0] a;
+    reg  [23:0] r;
+    reg  [31:0] nx;
+    reg  [31:0] nxg;
+    reg  [23:0] rm1;
     reg  done_x;
     reg  done_kv;
     reg  acq_ab;
@@ -2765,6 +2934,9 @@ module llmfab_dma_wr(clock,rst,cmd_valid,cmd_buf,cmd_rows,cmd_row_bytes,cmd_hbm_
         .mem(walk$mem),
         .len(walk$len),
         .dest(walk$dest),
+        .first(walk$first),
+        .rbeats(walk$rbeats),
+        .gap(walk$gap),
         .last(walk$last),
         .bsel(walk$bsel),
         .need(walk$need),
@@ -2801,6 +2973,21 @@ module llmfab_dma_wr(clock,rst,cmd_valid,cmd_buf,cmd_rows,cmd_row_bytes,cmd_hbm_
         .q(rd_ptr$q),
         .clock(rd_ptr$clock)
     );
+    llmfab_dma_wr_rd_rl rd_rl(
+        .d(rd_rl$d),
+        .q(rd_rl$q),
+        .clock(rd_rl$clock)
+    );
+    llmfab_dma_wr_rd_rbq rd_rbq(
+        .d(rd_rbq$d),
+        .q(rd_rbq$q),
+        .clock(rd_rbq$clock)
+    );
+    llmfab_dma_wr_rd_gap rd_gap(
+        .d(rd_gap$d),
+        .q(rd_gap$q),
+        .clock(rd_gap$clock)
+    );
     llmfab_dma_wr_rd_b rd_b(
         .d(rd_b$d),
         .q(rd_b$q),
@@ -2825,6 +3012,9 @@ module llmfab_dma_wr(clock,rst,cmd_valid,cmd_buf,cmd_rows,cmd_row_bytes,cmd_hbm_
         rd_active$d = rd_active$q;
         rd_left$d = rd_left$q;
         rd_ptr$d = rd_ptr$q;
+        rd_rl$d = rd_rl$q;
+        rd_rbq$d = rd_rbq$q;
+        rd_gap$d = rd_gap$q;
         rd_b$d = rd_b$q;
         push_d$d = push_d$q;
         last_d$d = last_d$q;
@@ -2851,7 +3041,7 @@ module llmfab_dma_wr(clock,rst,cmd_valid,cmd_buf,cmd_rows,cmd_row_bytes,cmd_hbm_
         aw_addr = (base & hi_mask) + ((walk$mem) & 64'hffffffffffffffff);
         aw_len = walk$len;
         desc_push = walk$fire;
-        desc_in = ((walk$dest) & 43'h7ffffffffff) | (((walk$len) & 43'h7ffffffffff) << 32'h20) | (((walk$bsel) & 43'h7ffffffffff) << 32'h28);
+        desc_in = ((walk$dest) & 100'hfffffffffffffffffffffffff) | (((walk$len) & 100'hfffffffffffffffffffffffff) << 32'h20) | (((walk$bsel) & 100'hfffffffffffffffffffffffff) << 32'h28) | (((walk$first) & 100'hfffffffffffffffffffffffff) << 32'h2b) | (((walk$rbeats) & 100'hfffffffffffffffffffffffff) << 32'h2c) | (((walk$gap) & 100'hfffffffffffffffffffffffff) << 32'h44);
         bflag_in = ((walk$last) & 2'h3) | ((((walk$bsel == b_kvbuf)) & 2'h3) << 32'h1);
         beat = one32 << beat_shift;
         inflight = ((push_d$q) & 11'h7ff);
@@ -2859,18 +3049,49 @@ module llmfab_dma_wr(clock,rst,cmd_valid,cmd_buf,cmd_rows,cmd_row_bytes,cmd_hbm_
         start_burst = ~rd_active$q & ~desc_empty & space;
         d_len = ((desc_out[(32'h20)+:(8)]) & 9'h1ff);
         desc_pop = start_burst;
+        fb = start_burst & desc_out[32'h2b];
+        if (start_burst) begin
+            rbv = desc_out[(32'h2c)+:(24)];
+            gv = desc_out[(32'h44)+:(32)];
+        end
+        else begin
+            rbv = rd_rbq$q;
+            gv = rd_gap$q;
+        end
+        if (fb) begin
+            a = desc_out[(32'h0)+:(32)];
+            r = rbv;
+        end
+        else begin
+            a = rd_ptr$q;
+            r = rd_rl$q;
+        end
+        nx = a + beat;
+        nxg = nx + gv;
+        rm1 = r - one24;
+        step = start_burst | (rd_active$q & space);
+        if (step) begin
+            if (r == one24) begin
+                rd_ptr$d = nxg;
+                rd_rl$d = rbv;
+            end
+            else begin
+                rd_ptr$d = nx;
+                rd_rl$d = rm1;
+            end
+        end
         rd_en = 1'b0;
-        rd_addr = rd_ptr$q;
+        rd_addr = a;
         rd_buf = rd_b$q;
         push_d$d = 1'b0;
         last_d$d = 1'b0;
         if (start_burst) begin
             rd_en = 1'b1;
-            rd_addr = desc_out[(32'h0)+:(32)];
             rd_buf = desc_out[(32'h28)+:(3)];
             push_d$d = 1'b1;
             rd_b$d = desc_out[(32'h28)+:(3)];
-            rd_ptr$d = desc_out[(32'h0)+:(32)] + beat;
+            rd_rbq$d = rbv;
+            rd_gap$d = gv;
             rd_left$d = d_len;
             if (d_len == zero9) begin
                 last_d$d = 1'b1;
@@ -2882,7 +3103,6 @@ module llmfab_dma_wr(clock,rst,cmd_valid,cmd_buf,cmd_rows,cmd_row_bytes,cmd_hbm_
         if (rd_active$q & space) begin
             rd_en = 1'b1;
             push_d$d = 1'b1;
-            rd_ptr$d = rd_ptr$q + beat;
             rd_left$d = rd_left$q - one9;
             if (rd_left$q == one9) begin
                 last_d$d = 1'b1;
@@ -3061,6 +3281,25 @@ module llmfab_dma_wr_rd_b(d,q,clock);
 endmodule // llmfab_dma_wr_rd_b
 
 
+module llmfab_dma_wr_rd_gap(d,q,clock);
+
+    // Module arguments
+    input wire  [31:0] d;
+    output reg  [31:0] q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 32'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // llmfab_dma_wr_rd_gap
+
+
 module llmfab_dma_wr_rd_left(d,q,clock);
 
     // Module arguments
@@ -3099,7 +3338,45 @@ module llmfab_dma_wr_rd_ptr(d,q,clock);
 endmodule // llmfab_dma_wr_rd_ptr
 
 
-module llmfab_dma_wr_walk(clock,rst,cmd_valid,cmd_buf,cmd_rows,cmd_row_bytes,cmd_hbm_addr,cmd_hbm_stride,cmd_buf_addr,cmd_buf_stride,beat_shift,max_burst,max_out,tile_shift,slice_shift,claim,out,is_store,a_ready,ready,pending,valid,mem,len,dest,last,bsel,need,acq_now,fire);
+module llmfab_dma_wr_rd_rbq(d,q,clock);
+
+    // Module arguments
+    input wire  [23:0] d;
+    output reg  [23:0] q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 24'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // llmfab_dma_wr_rd_rbq
+
+
+module llmfab_dma_wr_rd_rl(d,q,clock);
+
+    // Module arguments
+    input wire  [23:0] d;
+    output reg  [23:0] q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 24'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // llmfab_dma_wr_rd_rl
+
+
+module llmfab_dma_wr_walk(clock,rst,cmd_valid,cmd_buf,cmd_rows,cmd_row_bytes,cmd_hbm_addr,cmd_hbm_stride,cmd_buf_addr,cmd_buf_stride,beat_shift,max_burst,max_out,tile_shift,slice_shift,claim,out,is_store,a_ready,ready,pending,valid,mem,len,dest,first,rbeats,gap,last,bsel,need,acq_now,fire);
 
     // Module arguments
     input wire  clock;
@@ -3127,6 +3404,9 @@ module llmfab_dma_wr_walk(clock,rst,cmd_valid,cmd_buf,cmd_rows,cmd_row_bytes,cmd
     output reg  [39:0] mem;
     output reg  [7:0] len;
     output reg  [31:0] dest;
+    output reg  first;
+    output reg  [23:0] rbeats;
+    output reg  [31:0] gap;
     output reg  last;
     output reg  [2:0] bsel;
     output reg  [3:0] need;
@@ -3138,6 +3418,7 @@ module llmfab_dma_wr_walk(clock,rst,cmd_valid,cmd_buf,cmd_rows,cmd_row_bytes,cmd
     localparam  mask12 = 32'hfff;
     localparam  one16 = 16'h1;
     localparam  one32 = 32'h1;
+    localparam  zero32 = 32'h0;
     localparam  zero4 = 4'h0;
     localparam  b_abuf = 3'b0;
     localparam  b_wbuf = 3'b1;
@@ -3187,11 +3468,11 @@ module llmfab_dma_wr_walk(clock,rst,cmd_valid,cmd_buf,cmd_rows,cmd_row_bytes,cmd
     reg  [15:0] rows_left$d;
     wire  [15:0] rows_left$q;
     wire  rows_left$clock = clock;
-    reg  [31:0] row_beats$d;
-    wire  [31:0] row_beats$q;
+    reg  [39:0] row_beats$d;
+    wire  [39:0] row_beats$q;
     wire  row_beats$clock = clock;
-    reg  [31:0] beats_left$d;
-    wire  [31:0] beats_left$q;
+    reg  [39:0] beats_left$d;
+    wire  [39:0] beats_left$q;
     wire  beats_left$clock = clock;
     reg  [39:0] cur_mem$d;
     wire  [39:0] cur_mem$q;
@@ -3205,17 +3486,30 @@ module llmfab_dma_wr_walk(clock,rst,cmd_valid,cmd_buf,cmd_rows,cmd_row_bytes,cmd
     reg  [31:0] cur_dest$d;
     wire  [31:0] cur_dest$q;
     wire  cur_dest$clock = clock;
-    reg  [31:0] row_dest$d;
-    wire  [31:0] row_dest$q;
-    wire  row_dest$clock = clock;
-    reg  [31:0] dstride$d;
-    wire  [31:0] dstride$q;
-    wire  dstride$clock = clock;
+    reg  a_first$d;
+    wire  a_first$q;
+    wire  a_first$clock = clock;
+    reg  [23:0] a_rb$d;
+    wire  [23:0] a_rb$q;
+    wire  a_rb$clock = clock;
+    reg  [31:0] a_gap$d;
+    wire  [31:0] a_gap$q;
+    wire  a_gap$clock = clock;
 
     // Local signals
     reg  [31:0] low;
     reg  [31:0] to4k;
+    reg  [39:0] mb40;
+    reg  [39:0] n40;
     reg  [31:0] n_a;
+    reg  [31:0] s_rbeats;
+    reg  [15:0] s_lo;
+    reg  [15:0] s_hi;
+    reg  [31:0] p_lo;
+    reg  [31:0] p_hi;
+    reg  [39:0] s_total;
+    reg  s_merge;
+    reg  [31:0] s_gap;
     reg  [31:0] nm1;
     reg  [31:0] n;
     reg  [31:0] nbytes;
@@ -3322,15 +3616,20 @@ module llmfab_dma_wr_walk(clock,rst,cmd_valid,cmd_buf,cmd_rows,cmd_row_bytes,cmd
         .q(cur_dest$q),
         .clock(cur_dest$clock)
     );
-    llmfab_dma_wr_walk_row_dest row_dest(
-        .d(row_dest$d),
-        .q(row_dest$q),
-        .clock(row_dest$clock)
+    llmfab_dma_wr_walk_a_first a_first(
+        .d(a_first$d),
+        .q(a_first$q),
+        .clock(a_first$clock)
     );
-    llmfab_dma_wr_walk_dstride dstride(
-        .d(dstride$d),
-        .q(dstride$q),
-        .clock(dstride$clock)
+    llmfab_dma_wr_walk_a_rb a_rb(
+        .d(a_rb$d),
+        .q(a_rb$q),
+        .clock(a_rb$clock)
+    );
+    llmfab_dma_wr_walk_a_gap a_gap(
+        .d(a_gap$d),
+        .q(a_gap$q),
+        .clock(a_gap$clock)
     );
 
     // Update code
@@ -3354,12 +3653,14 @@ module llmfab_dma_wr_walk(clock,rst,cmd_valid,cmd_buf,cmd_rows,cmd_row_bytes,cmd
         row_mem$d = row_mem$q;
         hs$d = hs$q;
         cur_dest$d = cur_dest$q;
-        row_dest$d = row_dest$q;
-        dstride$d = dstride$q;
+        a_first$d = a_first$q;
+        a_rb$d = a_rb$q;
+        a_gap$d = a_gap$q;
         low = cur_mem$q[(32'h0)+:(32)] & mask12;
         to4k = (c4096 - low) >> beat_shift;
-        if (beats_left$q < max_burst) begin
-            n_a = beats_left$q;
+        mb40 = ((max_burst) & 40'hffffffffff);
+        if (beats_left$q < mb40) begin
+            n_a = beats_left$q[(32'h0)+:(32)];
         end
         else begin
             n_a = max_burst;
@@ -3371,7 +3672,8 @@ module llmfab_dma_wr_walk(clock,rst,cmd_valid,cmd_buf,cmd_rows,cmd_row_bytes,cmd
             n = n_a;
         end
         nbytes = n << beat_shift;
-        row_end = beats_left$q == n;
+        n40 = ((n) & 40'hffffffffff);
+        row_end = beats_left$q == n40;
         is_last = row_end & (rows_left$q == one16);
         ok = acq$q | ((a_need$q & claim) == zero4);
         v = a_valid$q & (out < max_out) & ok;
@@ -3383,6 +3685,9 @@ module llmfab_dma_wr_walk(clock,rst,cmd_valid,cmd_buf,cmd_rows,cmd_row_bytes,cmd
         nm1 = n - one32;
         len = nm1[(32'h0)+:(8)];
         dest = cur_dest$q;
+        first = a_first$q;
+        rbeats = a_rb$q;
+        gap = a_gap$q;
         last = is_last;
         bsel = a_buf$q;
         need = a_need$q;
@@ -3392,18 +3697,16 @@ module llmfab_dma_wr_walk(clock,rst,cmd_valid,cmd_buf,cmd_rows,cmd_row_bytes,cmd
             acq$d = 1'b1;
         end
         if (f) begin
+            a_first$d = 1'b0;
             if (row_end) begin
                 beats_left$d = row_beats$q;
                 rows_left$d = rows_left$q - one16;
                 cur_mem$d = row_mem$q + hs$q;
                 row_mem$d = row_mem$q + hs$q;
-                cur_dest$d = row_dest$q + dstride$q;
-                row_dest$d = row_dest$q + dstride$q;
             end
             else begin
-                beats_left$d = beats_left$q - n;
+                beats_left$d = beats_left$q - n40;
                 cur_mem$d = cur_mem$q + ((nbytes) & 40'hffffffffff);
-                cur_dest$d = cur_dest$q + nbytes;
             end
             if (is_last) begin
                 a_valid$d = 1'b0;
@@ -3439,27 +3742,42 @@ module llmfab_dma_wr_walk(clock,rst,cmd_valid,cmd_buf,cmd_rows,cmd_row_bytes,cmd
         else begin
             s_need = zero4;
         end
+        s_rbeats = ((s_rb$q) & 32'hffffffff) >> beat_shift;
+        s_lo = s_rbeats[(32'h0)+:(16)];
+        s_hi = s_rbeats[(32'h10)+:(16)];
+        p_lo = s_rows$q * s_lo;
+        p_hi = s_rows$q * s_hi;
+        s_total = ((p_lo) & 40'hffffffffff) + (((p_hi) & 40'hffffffffff) << 32'h10);
+        s_merge = s_hs$q == ((s_rb$q) & 32'hffffffff);
+        s_gap = s_bs$q - ((s_rb$q) & 32'hffffffff);
         if (s_valid$q & ~a_valid$q) begin
             s_valid$d = 1'b0;
             a_valid$d = 1'b1;
             a_buf$d = s_buf$q;
             a_need$d = s_need;
             acq$d = 1'b0;
-            rows_left$d = s_rows$q;
-            row_beats$d = ((s_rb$q) & 32'hffffffff) >> beat_shift;
-            beats_left$d = ((s_rb$q) & 32'hffffffff) >> beat_shift;
+            a_first$d = 1'b1;
+            a_rb$d = s_rbeats[(32'h0)+:(24)];
+            if (s_merge) begin
+                rows_left$d = one16;
+                row_beats$d = s_total;
+                beats_left$d = s_total;
+            end
+            else begin
+                rows_left$d = s_rows$q;
+                row_beats$d = ((s_rbeats) & 40'hffffffffff);
+                beats_left$d = ((s_rbeats) & 40'hffffffffff);
+            end
             cur_mem$d = s_hbm$q;
             row_mem$d = s_hbm$q;
             hs$d = ((s_hs$q) & 40'hffffffffff);
             if (s_buf$q == b_wbuf) begin
                 cur_dest$d = (s_ba$q >> tile_shift) << slice_shift;
-                row_dest$d = (s_ba$q >> tile_shift) << slice_shift;
-                dstride$d = ((s_rb$q) & 32'hffffffff);
+                a_gap$d = zero32;
             end
             else begin
                 cur_dest$d = s_ba$q;
-                row_dest$d = s_ba$q;
-                dstride$d = s_bs$q;
+                a_gap$d = s_gap;
             end
         end
         if (rst) begin
@@ -3491,6 +3809,44 @@ module llmfab_dma_wr_walk_a_buf(d,q,clock);
 endmodule // llmfab_dma_wr_walk_a_buf
 
 
+module llmfab_dma_wr_walk_a_first(d,q,clock);
+
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // llmfab_dma_wr_walk_a_first
+
+
+module llmfab_dma_wr_walk_a_gap(d,q,clock);
+
+    // Module arguments
+    input wire  [31:0] d;
+    output reg  [31:0] q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 32'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // llmfab_dma_wr_walk_a_gap
+
+
 module llmfab_dma_wr_walk_a_need(d,q,clock);
 
     // Module arguments
@@ -3508,6 +3864,25 @@ module llmfab_dma_wr_walk_a_need(d,q,clock);
     end
 
 endmodule // llmfab_dma_wr_walk_a_need
+
+
+module llmfab_dma_wr_walk_a_rb(d,q,clock);
+
+    // Module arguments
+    input wire  [23:0] d;
+    output reg  [23:0] q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 24'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // llmfab_dma_wr_walk_a_rb
 
 
 module llmfab_dma_wr_walk_a_valid(d,q,clock);
@@ -3551,13 +3926,13 @@ endmodule // llmfab_dma_wr_walk_acq
 module llmfab_dma_wr_walk_beats_left(d,q,clock);
 
     // Module arguments
-    input wire  [31:0] d;
-    output reg  [31:0] q;
+    input wire  [39:0] d;
+    output reg  [39:0] q;
     input wire  clock;
 
     // Update code (custom)
     initial begin
-       q = 32'h0;
+       q = 40'h0;
     end
 
     always @(posedge clock) begin
@@ -3605,25 +3980,6 @@ module llmfab_dma_wr_walk_cur_mem(d,q,clock);
 endmodule // llmfab_dma_wr_walk_cur_mem
 
 
-module llmfab_dma_wr_walk_dstride(d,q,clock);
-
-    // Module arguments
-    input wire  [31:0] d;
-    output reg  [31:0] q;
-    input wire  clock;
-
-    // Update code (custom)
-    initial begin
-       q = 32'h0;
-    end
-
-    always @(posedge clock) begin
-       q <= d;
-    end
-
-endmodule // llmfab_dma_wr_walk_dstride
-
-
 module llmfab_dma_wr_walk_hs(d,q,clock);
 
     // Module arguments
@@ -3646,13 +4002,13 @@ endmodule // llmfab_dma_wr_walk_hs
 module llmfab_dma_wr_walk_row_beats(d,q,clock);
 
     // Module arguments
-    input wire  [31:0] d;
-    output reg  [31:0] q;
+    input wire  [39:0] d;
+    output reg  [39:0] q;
     input wire  clock;
 
     // Update code (custom)
     initial begin
-       q = 32'h0;
+       q = 40'h0;
     end
 
     always @(posedge clock) begin
@@ -3660,25 +4016,6 @@ module llmfab_dma_wr_walk_row_beats(d,q,clock);
     end
 
 endmodule // llmfab_dma_wr_walk_row_beats
-
-
-module llmfab_dma_wr_walk_row_dest(d,q,clock);
-
-    // Module arguments
-    input wire  [31:0] d;
-    output reg  [31:0] q;
-    input wire  clock;
-
-    // Update code (custom)
-    initial begin
-       q = 32'h0;
-    end
-
-    always @(posedge clock) begin
-       q <= d;
-    end
-
-endmodule // llmfab_dma_wr_walk_row_dest
 
 
 module llmfab_dma_wr_walk_row_mem(d,q,clock);
