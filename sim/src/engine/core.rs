@@ -1,7 +1,9 @@
 //! The whole engine, cycle by cycle: fetch, dispatch, queues, tokens,
 //! executors, DMA engines and memories (the rules of `llmfab_isa::timing`).
 //! Quiet cycles — in which no state can change until a memory or a compute
-//! unit acts — are skipped.
+//! unit acts — are skipped, and in a stepped cycle only the channels that
+//! are due step: a channel that would change nothing sleeps until its
+//! memory's next last beat or a command (docs/sim.md §5).
 
 use super::dma::{ReadEngine, WriteEngine, Xfer};
 use super::mem::{MemOut, MemPort};
@@ -10,7 +12,8 @@ use super::{EngineSimError, InstrTime, Timing};
 use llmfab_isa::instr::{Instr, Op};
 use llmfab_isa::timing::{burst_beats, fetch_fifo_beats, ports};
 use llmfab_isa::{EngineConfig, MemTiming};
-use std::collections::VecDeque;
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, VecDeque};
 
 /// Token counters: 0 L→C, 1 C→L, 2 C→S, 3 S→C.
 const LC: usize = 0;
@@ -48,8 +51,33 @@ struct Engine<'a> {
     read_beats: Vec<u64>,
     write_beats: Vec<u64>,
     compute_busy: u64,
-    // stall causes of the last stepped cycle
+    // stall causes of the last stepped cycle (a channel's stay until it is
+    // stepped again)
     sample: Sample,
+    stalls: Stalls,
+    // Per channel: the first cycle in which it must be stepped again
+    // (`u64::MAX`: quiet until a command), and since when its stall causes
+    // in `sample.dma` hold (they are added to `stalls` when they change).
+    wake: Vec<u64>,
+    since: Vec<u64>,
+    // The channels with `wake = t + 1` after cycle `t`; those asleep
+    // longer, by wake cycle (an entry is stale once its channel stepped
+    // again: `steps` counts each channel's steps); the cycle each channel
+    // last stepped; a scratch list.
+    due_next: Vec<usize>,
+    later: BinaryHeap<Reverse<(u64, usize, u64)>>,
+    steps: Vec<u64>,
+    stepped: Vec<u64>,
+    list: Vec<usize>,
+    // The channels' engines at the start of the cycle: busy flags and held
+    // ports, with their counts (kept up to date as channels step).
+    rd_busy: Vec<bool>,
+    wr_busy: Vec<bool>,
+    hold: Vec<u8>,
+    n_rd_busy: usize,
+    n_wr_busy: usize,
+    n_hold: [u32; 8],
+    dma_hold: u8,
 }
 
 fn xfer(ins: &Instr, index: usize) -> Option<(usize, Xfer)> {
@@ -132,6 +160,72 @@ impl<'a> Engine<'a> {
             write_beats: vec![0; ch],
             compute_busy: 0,
             sample: Sample::new(ch),
+            stalls: Stalls::new(ch),
+            wake: vec![u64::MAX; ch],
+            since: vec![0; ch],
+            due_next: Vec::with_capacity(ch),
+            later: BinaryHeap::with_capacity(2 * ch),
+            steps: vec![0; ch],
+            stepped: vec![0; ch],
+            list: Vec::with_capacity(ch + 2),
+            rd_busy: vec![false; ch],
+            wr_busy: vec![false; ch],
+            hold: vec![0; ch],
+            n_rd_busy: 0,
+            n_wr_busy: 0,
+            n_hold: [0; 8],
+            dma_hold: 0,
+        }
+    }
+
+    /// Channel `c`'s stall causes from cycle `t` on.
+    fn set_dma(&mut self, c: usize, code: (u8, u8), t: u64) {
+        let old = self.sample.dma[c];
+        if old != code {
+            self.stalls.add_channel(c, old, t - self.since[c]);
+            self.sample.dma[c] = code;
+            self.since[c] = t;
+        }
+    }
+
+    /// Updates the aggregates after channel `c`'s engines stepped.
+    fn refresh(&mut self, c: usize) {
+        let rb = self.rd[c].busy();
+        if rb != self.rd_busy[c] {
+            self.rd_busy[c] = rb;
+            if rb {
+                self.n_rd_busy += 1;
+            } else {
+                self.n_rd_busy -= 1;
+            }
+        }
+        let wb = self.wr[c].busy();
+        if wb != self.wr_busy[c] {
+            self.wr_busy[c] = wb;
+            if wb {
+                self.n_wr_busy += 1;
+            } else {
+                self.n_wr_busy -= 1;
+            }
+        }
+        let h = self.rd[c].hold() | self.wr[c].hold();
+        let old = self.hold[c];
+        if h != old {
+            self.hold[c] = h;
+            for (bit, n) in self.n_hold.iter_mut().enumerate() {
+                let m = 1u8 << bit;
+                if old & m != 0 {
+                    *n -= 1;
+                }
+                if h & m != 0 {
+                    *n += 1;
+                }
+            }
+            self.dma_hold =
+                self.n_hold
+                    .iter()
+                    .enumerate()
+                    .fold(0, |a, (bit, &n)| if n > 0 { a | 1u8 << bit } else { a });
         }
     }
 
@@ -141,10 +235,105 @@ impl<'a> Engine<'a> {
             && !self.l_wait
             && !self.s_wait
             && self.c_run.is_none()
-            && self.rd.iter().all(|e| !e.busy())
-            && self.wr.iter().all(|e| !e.busy())
+            && self.n_rd_busy == 0
+            && self.n_wr_busy == 0
             && self.f_left == 0
             && self.f_out == 0
+    }
+
+    /// Steps channel `c` in cycle `t` (`rcmd`/`wcmd` the commands it
+    /// receives, `claim` the compute executor's port claim); sets
+    /// `wake[c]`; returns whether any state changed.
+    fn step_channel(
+        &mut self,
+        c: usize,
+        t: u64,
+        rcmd: Option<Xfer>,
+        wcmd: Option<Xfer>,
+        claim: u8,
+    ) -> bool {
+        let cfg = self.cfg;
+        let mut changed = false;
+        // A quiet side (no command, engine and memory side empty) can
+        // neither act nor change: skip it (exactly as stepping it).
+        let r_on = rcmd.is_some() || !self.rd[c].quiet() || !self.mems[c].read_quiet();
+        let w_on = wcmd.is_some() || !self.wr[c].quiet() || !self.mems[c].write_quiet();
+        if !r_on && !w_on {
+            self.set_dma(c, (0, 0), t);
+            self.wake[c] = u64::MAX; // until a command
+            return false;
+        }
+        let mo: MemOut = self.mems[c].outputs(t);
+        // Reading between two last beats with nothing to present (at the
+        // outstanding limit, or all bursts issued) and the write side
+        // quiet: nothing moves on this channel either.
+        if !w_on && rcmd.is_none() && !mo.rlast {
+            if let Some(code) = self.rd[c].walk.waiting(self.rd[c].out(), cfg) {
+                self.set_dma(c, (code, 0), t);
+                // until the next last beat (or a command)
+                self.wake[c] = self.mems[c].wakeup(t).unwrap_or(t + 1);
+                return false;
+            }
+        }
+        let (rburst, rblock) = if r_on {
+            let out = self.rd[c].out();
+            (
+                self.rd[c].walk.present(out, claim, cfg),
+                self.rd[c].walk.blocked(out, claim, cfg),
+            )
+        } else {
+            (None, 0)
+        };
+        let (wburst, wblock, wvalid) = if w_on {
+            let out = self.wr[c].out();
+            (
+                self.wr[c].walk.present(out, claim, cfg),
+                self.wr[c].walk.blocked(out, claim, cfg),
+                self.wr[c].wvalid(),
+            )
+        } else {
+            (None, 0, false)
+        };
+        self.set_dma(c, (rblock, wblock), t);
+        let wmove = mo.wready && wvalid;
+        if mo.rlast
+            || mo.bvalid
+            || wmove
+            || rburst.is_some()
+            || wburst.is_some()
+            || rcmd.is_some()
+            || wcmd.is_some()
+            || (r_on && self.rd[c].walk.moving())
+            || (w_on && (self.wr[c].walk.moving() || self.wr[c].streaming()))
+        {
+            changed = true;
+        }
+        if r_on {
+            if let Some(i) = self.rd[c].update(rburst, mo.rbeat && mo.rlast, rcmd, cfg) {
+                self.times[i].done = t;
+            }
+        }
+        if w_on {
+            if let Some(i) = self.wr[c].update(wburst, wmove, mo.bvalid, wcmd, cfg) {
+                self.times[i].done = t;
+            }
+        }
+        self.mems[c].update(
+            t,
+            mo,
+            rburst.map(|b| {
+                self.read_beats[c] += b.beats;
+                b.beats
+            }),
+            wburst.map(|b| {
+                self.write_beats[c] += b.beats;
+                b.beats
+            }),
+            wvalid,
+        );
+        self.refresh(c);
+        self.wake[c] = t + 1;
+        changed
     }
 
     /// One cycle; returns whether any state changed.
@@ -157,12 +346,7 @@ impl<'a> Engine<'a> {
         let mut inc = [0u64; 4];
         let mut dec = [0u64; 4];
         // compute executor (first: its claim steers the DMA engines)
-        let dma_hold: u8 = self
-            .rd
-            .iter()
-            .map(|e| e.hold())
-            .chain(self.wr.iter().map(|e| e.hold()))
-            .fold(0, |a, b| a | b);
+        let dma_hold: u8 = self.dma_hold;
         let mut claim = self.c_run.map_or(0, |(_, _, need)| need);
         let mut c_pop = false;
         let mut c_start: Option<(usize, u64, u8)> = None;
@@ -216,8 +400,8 @@ impl<'a> Engine<'a> {
             }
         }
         // load / store executors
-        let rd_idle = self.rd.iter().all(|e| !e.busy());
-        let wr_idle = self.wr.iter().all(|e| !e.busy());
+        let rd_idle = self.n_rd_busy == 0;
+        let wr_idle = self.n_wr_busy == 0;
         let mut rd_cmd: Option<(usize, Xfer)> = None;
         let mut wr_cmd: Option<(usize, Xfer)> = None;
         let mut l_pop = false;
@@ -304,86 +488,47 @@ impl<'a> Engine<'a> {
                 f_fire = Some(n);
             }
         }
-        // DMA engines and their memories
+        // DMA engines and their memories: the channels due in this cycle
+        // (the others are asleep: stepping them would change nothing) and
+        // those receiving a command
         let ch = cfg.channels as usize;
-        for c in 0..ch {
-            let rcmd = rd_cmd.filter(|(cc, _)| *cc == c).map(|(_, x)| x);
-            let wcmd = wr_cmd.filter(|(cc, _)| *cc == c).map(|(_, x)| x);
-            // A quiet side (no command, engine and memory side empty) can
-            // neither act nor change: skip it (exactly as stepping it).
-            let r_on = rcmd.is_some() || !self.rd[c].quiet() || !self.mems[c].read_quiet();
-            let w_on = wcmd.is_some() || !self.wr[c].quiet() || !self.mems[c].write_quiet();
-            if !r_on && !w_on {
-                self.sample.dma[c] = (0, 0);
+        let mut list = std::mem::take(&mut self.list);
+        list.clear();
+        std::mem::swap(&mut list, &mut self.due_next);
+        while let Some(&Reverse((w, c, n))) = self.later.peek() {
+            if w > t {
+                break;
+            }
+            self.later.pop();
+            if self.steps[c] == n {
+                list.push(c);
+            }
+        }
+        for c in [rd_cmd.map(|(c, _)| c), wr_cmd.map(|(c, _)| c)]
+            .into_iter()
+            .flatten()
+        {
+            if c < ch {
+                list.push(c);
+            }
+        }
+        for &c in &list {
+            if self.stepped[c] == t {
                 continue;
             }
-            let mo: MemOut = self.mems[c].outputs(t);
-            // Reading between two last beats with nothing to present (at the
-            // outstanding limit, or all bursts issued) and the write side
-            // quiet: nothing moves on this channel either.
-            if !w_on && rcmd.is_none() && !mo.rlast {
-                if let Some(code) = self.rd[c].walk.waiting(self.rd[c].out(), cfg) {
-                    self.sample.dma[c] = (code, 0);
-                    continue;
-                }
+            self.stepped[c] = t;
+            self.steps[c] += 1;
+            let rcmd = rd_cmd.filter(|(cc, _)| *cc == c).map(|(_, x)| x);
+            let wcmd = wr_cmd.filter(|(cc, _)| *cc == c).map(|(_, x)| x);
+            changed |= self.step_channel(c, t, rcmd, wcmd, claim);
+            let w = self.wake[c];
+            if w == t + 1 {
+                self.due_next.push(c);
+            } else if w != u64::MAX {
+                self.later.push(Reverse((w, c, self.steps[c])));
             }
-            let (rburst, rblock) = if r_on {
-                let out = self.rd[c].out();
-                (
-                    self.rd[c].walk.present(out, claim, cfg),
-                    self.rd[c].walk.blocked(out, claim, cfg),
-                )
-            } else {
-                (None, 0)
-            };
-            let (wburst, wblock, wvalid) = if w_on {
-                let out = self.wr[c].out();
-                (
-                    self.wr[c].walk.present(out, claim, cfg),
-                    self.wr[c].walk.blocked(out, claim, cfg),
-                    self.wr[c].wvalid(),
-                )
-            } else {
-                (None, 0, false)
-            };
-            self.sample.dma[c] = (rblock, wblock);
-            let wmove = mo.wready && wvalid;
-            if mo.rlast
-                || mo.bvalid
-                || wmove
-                || rburst.is_some()
-                || wburst.is_some()
-                || rcmd.is_some()
-                || wcmd.is_some()
-                || (r_on && self.rd[c].walk.moving())
-                || (w_on && (self.wr[c].walk.moving() || self.wr[c].streaming()))
-            {
-                changed = true;
-            }
-            if r_on {
-                if let Some(i) = self.rd[c].update(rburst, mo.rbeat && mo.rlast, rcmd, cfg) {
-                    self.times[i].done = t;
-                }
-            }
-            if w_on {
-                if let Some(i) = self.wr[c].update(wburst, wmove, mo.bvalid, wcmd, cfg) {
-                    self.times[i].done = t;
-                }
-            }
-            self.mems[c].update(
-                t,
-                mo,
-                rburst.map(|b| {
-                    self.read_beats[c] += b.beats;
-                    b.beats
-                }),
-                wburst.map(|b| {
-                    self.write_beats[c] += b.beats;
-                    b.beats
-                }),
-                wvalid,
-            );
         }
+        self.list = list;
         if rd_cmd.is_some_and(|(c, _)| c >= ch) || wr_cmd.is_some_and(|(c, _)| c >= ch) {
             return Err(EngineSimError::Channel { cycle: t });
         }
@@ -454,12 +599,23 @@ impl<'a> Engine<'a> {
         Ok(changed)
     }
 
-    fn wakeup(&self, t: u64) -> Option<u64> {
+    fn wakeup(&mut self, t: u64) -> Option<u64> {
         let mut w = self.imem.wakeup(t);
-        for m in &self.mems {
-            if let Some(x) = m.wakeup(t) {
-                w = Some(w.map_or(x, |y| y.min(x)));
+        let mut at = |x: u64| w = Some(w.map_or(x, |y: u64| y.min(x)));
+        // Channels stepped in cycle `t` that stay due: their memories'
+        // next events. Asleep ones: their wake cycle, which is their
+        // memory's next event. Quiet ones: none.
+        for &c in &self.due_next {
+            if let Some(x) = self.mems[c].wakeup(t) {
+                at(x);
             }
+        }
+        while let Some(&Reverse((x, c, n))) = self.later.peek() {
+            if self.steps[c] == n {
+                at(x);
+                break;
+            }
+            self.later.pop(); // stale
         }
         if let Some((_, done_at, _)) = self.c_run {
             if done_at > t {
@@ -479,11 +635,14 @@ pub fn run(
     max_cycles: u64,
 ) -> Result<Timing, EngineSimError> {
     let mut e = Engine::new(cfg, mem, prog, compute);
-    let mut stalls = Stalls::new(cfg.channels as usize);
     let mut t = 1u64;
     let mut skipped = 0u64;
     loop {
         if e.idle() {
+            let mut stalls = e.stalls;
+            for (c, &code) in e.sample.dma.iter().enumerate() {
+                stalls.add_channel(c, code, t - e.since[c]);
+            }
             return Ok(Timing {
                 cycles: t,
                 instrs: e.times,
@@ -499,13 +658,13 @@ pub fn run(
         }
         let changed = e.step(t)?;
         if changed {
-            stalls.add(&e.sample, 1);
+            e.stalls.add(&e.sample, 1);
             t += 1;
         } else {
             match e.wakeup(t) {
                 Some(w) => {
                     // The cycles up to `w` repeat cycle `t`'s state.
-                    stalls.add(&e.sample, w - t);
+                    e.stalls.add(&e.sample, w - t);
                     skipped += w - t - 1;
                     t = w;
                 }

@@ -135,7 +135,8 @@ impl Stalls {
         }
     }
 
-    /// Adds `s` for `n` cycles.
+    /// Adds `s` for `n` cycles, except its per-channel causes
+    /// ([`Stalls::add_channel`]).
     pub(crate) fn add(&mut self, s: &Sample, n: u64) {
         let c = &mut self.compute;
         match s.compute {
@@ -160,17 +161,22 @@ impl Stalls {
         if s.dispatch_starved {
             self.dispatch_fetch_empty += n;
         }
-        for (ch, &(r, w)) in self.channels.iter_mut().zip(&s.dma) {
-            match r {
-                DMA_OUTSTANDING => ch.read_outstanding_limit += n,
-                DMA_PORT => ch.read_port_claim += n,
-                _ => {}
-            }
-            match w {
-                DMA_OUTSTANDING => ch.write_outstanding_limit += n,
-                DMA_PORT => ch.write_port_claim += n,
-                _ => {}
-            }
+    }
+
+    /// Adds channel `c`'s engine causes `(read, write)` for `n` cycles
+    /// (the timing model keeps each channel's cause until it changes and
+    /// adds it then, instead of once per cycle in [`Stalls::add`]).
+    pub(crate) fn add_channel(&mut self, c: usize, (r, w): (u8, u8), n: u64) {
+        let ch = &mut self.channels[c];
+        match r {
+            DMA_OUTSTANDING => ch.read_outstanding_limit += n,
+            DMA_PORT => ch.read_port_claim += n,
+            _ => {}
+        }
+        match w {
+            DMA_OUTSTANDING => ch.write_outstanding_limit += n,
+            DMA_PORT => ch.write_port_claim += n,
+            _ => {}
         }
     }
 }
