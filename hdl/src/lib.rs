@@ -13,6 +13,8 @@ pub mod project;
 pub mod resources;
 pub mod sfu;
 pub mod tb;
+#[cfg(test)]
+mod testing;
 pub mod units;
 
 /// Errors of the hardware generator.

@@ -7,6 +7,5 @@ mod cosim;
 mod dump;
 mod leaves;
 mod lint;
-mod tools;
 mod unit;
 mod yosys;

@@ -1,11 +1,13 @@
-//! Arithmetic leaves of the SFU lanes: a signed multiplier of any widths and
-//! the rounding-shift-saturate stage every SFU output goes through.
+//! Arithmetic leaves of the SFU lanes: a signed multiplier of any widths
+//! (the lane's partial products), a width extension, and the
+//! rounding-shift-saturate function of every SFU output.
 //!
-//! Both are combinational rust-hdl leaves with hand-written Verilog (rust-hdl
-//! 0.46 only multiplies 16×16) and a Rust `update()` computing the same
-//! function as [`mul_wrap`] / [`rnd_sat`]; the tests check the rust-hdl
-//! simulation against those functions and the emitted Verilog (Icarus)
-//! against them too. Signals are raw `Bits`, read as two's complement.
+//! All are combinational rust-hdl leaves with hand-written Verilog (rust-hdl
+//! 0.46 only multiplies 16×16 and has no width-exact extension) and a Rust
+//! `update()` computing the same function as [`mul_wrap`] / [`sext`] /
+//! [`rnd_sat`]; the tests check the rust-hdl simulation against those
+//! functions and the emitted Verilog (Icarus) against them too. Signals are
+//! raw `Bits`, read as two's complement.
 
 use rust_hdl::prelude::*;
 
@@ -143,5 +145,48 @@ always @(*) y = (v > hi) ? hi[31:0] : ((v < lo) ? lo[31:0] : v[31:0]);
 "
             .into(),
         )
+    }
+}
+
+/// Width extension `y = s ? sext(x) : zext(x)` from `M` to `N` bits,
+/// combinational (a Verilog concatenation: rust-hdl 0.46 has no
+/// width-exact extension, its `bit_cast` is a masked context-width
+/// expression that Verilator's `WIDTH` lint rejects).
+#[derive(LogicBlock)]
+pub struct Ext<const M: usize, const N: usize> {
+    /// Value.
+    pub x: Signal<In, Bits<M>>,
+    /// 1: sign extension; 0: zero extension.
+    pub s: Signal<In, Bit>,
+    /// Extended value.
+    pub y: Signal<Out, Bits<N>>,
+}
+
+impl<const M: usize, const N: usize> Default for Ext<M, N> {
+    fn default() -> Self {
+        assert!(M < N && N <= 64, "Ext: widens, at most 64 bits");
+        Ext {
+            x: Default::default(),
+            s: Default::default(),
+            y: Default::default(),
+        }
+    }
+}
+
+impl<const M: usize, const N: usize> Logic for Ext<M, N> {
+    fn update(&mut self) {
+        let x = self.x.val().to_u64();
+        let v = if self.s.val() { mask(sext(x, M), N) } else { x };
+        self.y.next = v.to_bits();
+    }
+    fn connect(&mut self) {
+        self.y.connect();
+    }
+    fn hdl(&self) -> Verilog {
+        Verilog::Custom(format!(
+            "always @(*) y = {{{{{e}{{s & x[{m1}]}}}}, x}};\n",
+            e = N - M,
+            m1 = M - 1
+        ))
     }
 }

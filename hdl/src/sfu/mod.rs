@@ -28,7 +28,7 @@
 //! per cycle at the start of the instruction; a lane reads row `i div L` and
 //! the next row and picks `T[i]`, `T[i+1]`.
 //!
-//! # The unit (`llmfab_sfu`, generated Verilog)
+//! # The unit (`llmfab_sfu`: generated Verilog around rust-hdl lanes)
 //!
 //! What is built (this supersedes the slot plan above where they differ;
 //! `llmfab_isa::timing::sfu` is exact for it):
@@ -37,8 +37,10 @@
 //!   `llmfab_isa::LAYOUTS`), slot sequencer, address counters, per-row
 //!   scalar steps (softmax maximum and 17-step reciprocal, norm statistics
 //!   and `llmfab_sfu_rsqrt`).
-//! - [`lane`]: `llmfab_sfu_lane` — the 4-stage lane pipeline (one module,
-//!   `L` instances; each holds an `llmfab_sfu_exp_rom`).
+//! - [`lane`]: `llmfab_sfu_lane` — the 4-stage lane pipeline, the rust-hdl
+//!   block [`lane::SfuLane`] (one module with its `llmfab_sfu_lane_*`
+//!   submodules, `L` instances; 8 DSP48E2: products sized to their operands
+//!   and shared between the operations, see [`lane`]).
 //! - [`top`]: `llmfab_sfu` — capture registers of two-slot vectors, the
 //!   shared activation table (`ceil(257/L)` rows of `L` entries), per-lane
 //!   operand selection, the two registered reduction trees and the write
@@ -50,14 +52,15 @@
 //!
 //! # Modules
 //!
-//! | module | leaf | tested by |
+//! | module | block | tested by |
 //! |---|---|---|
-//! | [`arith`] | `MulS<A,B,P>` (signed multiplier), `RndSat` (rnd, bias, sat) | rust-hdl sim + Icarus vs `mul_wrap`/`rnd_sat` |
+//! | [`arith`] | `MulS<A,B,P>` (signed multiplier), `Ext<M,N>` (sign/zero extension), `RndSat` (rnd, bias, sat): rust-hdl leaves with custom Verilog | rust-hdl sim + Icarus vs `mul_wrap`/`sext`/`rnd_sat` |
 //! | [`tables`] | `ExpRom`, `Rsqrt` from `llmfab_isa::tables` | rust-hdl sim + Icarus vs `EXP`/`rsqrt` |
 //! | [`recip`] | `Recip`: `floor(2^32/sum)`, 18-cycle step | rust-hdl sim + Icarus |
 //! | [`reduce`] | `RedNode`: registered max / sum | rust-hdl sim + Icarus |
-//! | [`emit`] | leaf → named Verilog module, rust-hdl panics caught | all of the above |
-//! | [`ctrl`], [`lane`], [`top`] | the unit | unit co-simulation (Icarus) vs `llmfab_isa::reference`, engine co-simulation |
+//! | [`lane`] | `SfuLane<TW,AB>`: rust-hdl (`#[hdl_gen]` logic, DFFs; `MulS`, `Ext`, `ExpRom` leaves) | rust-hdl sim + Icarus vs a cycle model of the lane (`tests::lane`) |
+//! | [`emit`] | block → named Verilog module, rust-hdl panics caught | all of the above |
+//! | [`ctrl`], [`top`] | the unit: generated Verilog text | unit co-simulation (Icarus) vs `llmfab_isa::reference`, engine co-simulation |
 
 pub mod arith;
 pub mod ctrl;
@@ -126,8 +129,8 @@ pub enum SfuError {
     Unsupported(String),
 }
 
-/// Names of the rust-hdl leaves the unit instantiates.
-const EXP_ROM: &str = "llmfab_sfu_exp_rom";
+/// Name of the rust-hdl leaf the controller instantiates (the lane's
+/// leaves are its submodules `llmfab_sfu_lane_*`).
 const RSQRT: &str = "llmfab_sfu_rsqrt";
 
 fn check(cfg: &EngineConfig) -> Result<(), SfuError> {
@@ -141,9 +144,8 @@ fn check(cfg: &EngineConfig) -> Result<(), SfuError> {
 pub fn verilog(cfg: &EngineConfig) -> Result<String, SfuError> {
     check(cfg)?;
     let mut v = String::new();
-    v += &emit::leaf_verilog(EXP_ROM, tables::ExpRom::default())?;
     v += &emit::leaf_verilog(RSQRT, tables::Rsqrt::default())?;
-    v += &lane::verilog(cfg);
+    v += &lane::verilog(cfg)?;
     v += &ctrl::verilog(cfg);
     v += &top::verilog(cfg);
     Ok(v)
@@ -153,13 +155,12 @@ pub fn verilog(cfg: &EngineConfig) -> Result<String, SfuError> {
 /// (synthesisable alone, with the leaves it instantiates) and its count.
 pub fn blocks(cfg: &EngineConfig) -> Result<Vec<BlockUse>, SfuError> {
     check(cfg)?;
-    let exp = emit::leaf_verilog(EXP_ROM, tables::ExpRom::default())?;
     let rsq = emit::leaf_verilog(RSQRT, tables::Rsqrt::default())?;
     let l = cfg.sfu_lanes as u64;
     Ok(vec![
         BlockUse {
             module: "llmfab_sfu_lane".into(),
-            verilog: exp + &lane::verilog(cfg),
+            verilog: lane::verilog(cfg)?,
             count: l,
         },
         BlockUse {
@@ -176,6 +177,7 @@ pub fn leaves_verilog() -> Result<String, SfuError> {
     v += &emit::leaf_verilog("sfu_mul_33x18", arith::MulS::<33, 18, 51>::default())?;
     v += &emit::leaf_verilog("sfu_mul_16x16", arith::MulS::<16, 16, 32>::default())?;
     v += &emit::leaf_verilog("sfu_mul_64x17", arith::MulS::<64, 17, 64>::default())?;
+    v += &emit::leaf_verilog("sfu_ext_16x17", arith::Ext::<16, 17>::default())?;
     v += &emit::leaf_verilog("sfu_rnd_sat", arith::RndSat::default())?;
     v += &emit::leaf_verilog("sfu_exp_rom", tables::ExpRom::default())?;
     v += &emit::leaf_verilog("sfu_rsqrt", tables::Rsqrt::default())?;

@@ -3,6 +3,7 @@
 //! `llmfab_isa::reference`, cycles against `timing::sfu`), lint.
 
 mod icarus;
+mod lane;
 mod leaves;
 mod lint;
 mod size;

@@ -3,8 +3,8 @@
 //! port rules checked), against `llmfab_isa::reference` (final ACC bit for
 //! bit) and `llmfab_isa::timing::matrix` (cycles of every instruction).
 
-use super::tools::scratch;
 use crate::matrix::top::Options;
+use crate::testing::icarus::scratch;
 use llmfab_isa::instr::{Instr, Matmul, Op};
 use llmfab_isa::random::Rng;
 use llmfab_isa::timing::matrix::matmul_cycles;

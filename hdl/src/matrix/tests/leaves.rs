@@ -1,7 +1,6 @@
 //! Every leaf in rust-hdl simulation and, emitted, under Icarus, against a
 //! Rust model of what it computes (seeded random vectors).
 
-use super::tools::{comb_tb, parse_hex, run_icarus};
 use crate::matrix::cells::{AddNode, Reg, StageCell};
 use crate::matrix::col::ColUnit;
 use crate::matrix::dsp::DspPack;
@@ -9,6 +8,7 @@ use crate::matrix::emit::leaf_verilog;
 use crate::matrix::kv::KvAddr;
 use crate::matrix::lane::{ARow, BSel, LaneAcc};
 use crate::matrix::pack::{wrap, Packing};
+use crate::testing::icarus::{comb_tb, parse_hex, run_icarus};
 use llmfab_isa::random::Rng;
 use llmfab_isa::tables::{rnd, wrap32};
 use rust_hdl::prelude::*;

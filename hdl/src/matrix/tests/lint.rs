@@ -13,7 +13,7 @@ lint_off -rule UNOPTFLAT -file "*" -match "*issue$adv*"
 
 /// Lints `sources` (top `top`) with the waivers; returns the warnings.
 pub fn lint_unit(name: &str, sources: &str, top: &str) -> String {
-    let d = super::tools::scratch(&format!("lint-{name}"));
+    let d = crate::testing::icarus::scratch(&format!("lint-{name}"));
     std::fs::write(d.join("waivers.vlt"), WAIVERS).unwrap();
     std::fs::write(d.join(format!("{top}.v")), sources).unwrap();
     let out = Command::new("verilator")

@@ -7,7 +7,7 @@ use std::process::Command;
 
 /// `(DSP48E2, LUT, FF)` of `verilog` with top `top`, or `None` if Yosys failed.
 fn synth(name: &str, verilog: &str, top: &str) -> Option<(u64, u64, u64)> {
-    let d = super::tools::scratch(&format!("yosys-{name}"));
+    let d = crate::testing::icarus::scratch(&format!("yosys-{name}"));
     std::fs::write(d.join("x.v"), verilog).unwrap();
     let out = Command::new("yosys")
         .args(["-q", "-p", &format!("read_verilog -sv x.v; synth_xilinx -family xcup -flatten -top {top}; tee -o stat.txt stat")])

@@ -1,48 +1,8 @@
-//! Runs emitted Verilog under Icarus (`iverilog -g2012`) and Verilator lint.
+//! Verilator lint of emitted SFU Verilog; Icarus runs come from the shared
+//! [`crate::testing::icarus`].
 
-use std::path::PathBuf;
+pub use crate::testing::icarus::{comb_tb, parse_hex, run_icarus, scratch};
 use std::process::Command;
-
-/// A fresh scratch directory under the target dir (no absolute paths leak
-/// into emitted files).
-pub fn scratch(name: &str) -> PathBuf {
-    let base = std::env::var_os("CARGO_TARGET_TMPDIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(std::env::temp_dir);
-    let d = base.join(format!("sfu-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).expect("scratch dir");
-    d
-}
-
-/// Compiles `files` with `tb` as top and returns the simulation's stdout.
-pub fn run_icarus(name: &str, sources: &str, tb: &str) -> String {
-    let d = scratch(name);
-    std::fs::write(d.join("dut.v"), sources).unwrap();
-    std::fs::write(d.join("tb.v"), tb).unwrap();
-    let out = Command::new("iverilog")
-        .args(["-g2012", "-o", "sim", "-s", "tb", "dut.v", "tb.v"])
-        .current_dir(&d)
-        .output()
-        .expect("iverilog is installed (Debian package iverilog)");
-    assert!(
-        out.status.success(),
-        "iverilog failed:\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let out = Command::new("vvp")
-        .args(["-n", "sim"])
-        .current_dir(&d)
-        .output()
-        .expect("vvp");
-    assert!(
-        out.status.success(),
-        "vvp failed:\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let _ = std::fs::remove_dir_all(&d);
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
 
 /// `verilator --lint-only -Wall` of `sources` with `top`; returns the
 /// warnings. DECLFILENAME is off: rust-hdl puts a leaf's submodules in the
@@ -69,53 +29,4 @@ pub fn lint(name: &str, sources: &str, top: &str) -> String {
     } else {
         String::from_utf8_lossy(&out.stderr).into_owned()
     }
-}
-
-/// A combinational testbench: applies each vector to the inputs, waits,
-/// prints the outputs in hex, one line per vector.
-pub fn comb_tb(
-    module: &str,
-    inputs: &[(&str, usize)],
-    outputs: &[(&str, usize)],
-    vectors: &[Vec<u64>],
-) -> String {
-    let mut tb = String::from("module tb;\n");
-    for (n, w) in inputs {
-        tb += &format!("reg [{}:0] {n};\n", w - 1);
-    }
-    for (n, w) in outputs {
-        tb += &format!("wire [{}:0] {n};\n", w - 1);
-    }
-    let ports: Vec<String> = inputs
-        .iter()
-        .chain(outputs)
-        .map(|(n, _)| format!(".{n}({n})"))
-        .collect();
-    tb += &format!("{module} dut({});\ninitial begin\n", ports.join(", "));
-    let fmt: Vec<&str> = outputs.iter().map(|_| "%h").collect();
-    let outs: Vec<&str> = outputs.iter().map(|(n, _)| *n).collect();
-    for v in vectors {
-        for ((n, w), x) in inputs.iter().zip(v) {
-            tb += &format!("  {n} = {w}'h{x:x};\n");
-        }
-        tb += &format!(
-            "  #1 $display(\"{}\", {});\n",
-            fmt.join(" "),
-            outs.join(", ")
-        );
-    }
-    tb += "  $finish;\nend\nendmodule\n";
-    tb
-}
-
-/// Parses `comb_tb` output lines into numbers.
-pub fn parse_hex(out: &str) -> Vec<Vec<u64>> {
-    out.lines()
-        .filter(|l| !l.trim().is_empty())
-        .map(|l| {
-            l.split_whitespace()
-                .map(|h| u64::from_str_radix(h, 16).unwrap_or(u64::MAX))
-                .collect()
-        })
-        .collect()
 }

@@ -2,7 +2,7 @@
 //! against the Rust function it implements, on seeded random vectors.
 
 use super::icarus::{comb_tb, lint, parse_hex, run_icarus};
-use crate::sfu::arith::{mask, mul_wrap, rnd_sat, sext, MulS, RndSat};
+use crate::sfu::arith::{mask, mul_wrap, rnd_sat, sext, Ext, MulS, RndSat};
 use crate::sfu::emit::leaf_verilog;
 use crate::sfu::recip::Recip;
 use crate::sfu::reduce::RedNode;
@@ -79,6 +79,37 @@ fn multipliers() {
     mul_case::<33, 18, 51>("sfu_mul_33x18");
     mul_case::<16, 16, 32>("sfu_mul_16x16");
     mul_case::<64, 17, 64>("sfu_mul_64x17");
+}
+
+#[test]
+fn extension_leaf() {
+    let mut rng = Rng(SEED);
+    let vecs: Vec<(u64, bool)> = (0..100)
+        .map(|_| (rng.next() & 0xffff, rng.next().is_multiple_of(2)))
+        .collect();
+    let want = |x: u64, s: bool| if s { mask(sext(x, 16), 17) } else { x };
+    let mut uut = Ext::<16, 17>::default();
+    uut.connect_all();
+    for &(x, s) in &vecs {
+        uut.x.next = x.to_bits();
+        uut.s.next = s;
+        assert!(simulate(&mut uut, 10));
+        assert_eq!(
+            uut.y.val().to_u64(),
+            want(x, s),
+            "rust-hdl ext({x:#x}, {s})"
+        );
+    }
+    let v = leaf_verilog("sfu_ext_16x17", Ext::<16, 17>::default()).unwrap();
+    let w = lint("sfu_ext_16x17", &v, "sfu_ext_16x17");
+    assert!(w.is_empty(), "verilator -Wall:\n{w}");
+    let rows: Vec<Vec<u64>> = vecs.iter().map(|&(x, s)| vec![x, s as u64]).collect();
+    let tb = comb_tb("sfu_ext_16x17", &[("x", 16), ("s", 1)], &[("y", 17)], &rows);
+    let out = parse_hex(&run_icarus("ext", &v, &tb));
+    assert_eq!(out.len(), vecs.len());
+    for (o, &(x, s)) in out.iter().zip(&vecs) {
+        assert_eq!(o[0], want(x, s), "Icarus ext({x:#x}, {s})");
+    }
 }
 
 #[test]

@@ -26,7 +26,7 @@ fn emitted_size_does_not_grow_with_lanes() {
     );
     assert!(vb.len() < 100_000, "{} bytes", vb.len());
     assert!(vb.len() < vs.len() + 2_000, "{} vs {}", vb.len(), vs.len());
-    assert_eq!(vb.matches("module llmfab_sfu_lane").count(), 1);
+    assert_eq!(vb.matches("module llmfab_sfu_lane(").count(), 1);
 }
 
 #[test]

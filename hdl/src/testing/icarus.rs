@@ -1,15 +1,23 @@
-//! Runs emitted Verilog under Icarus (`iverilog -g2012`).
+//! Shared helpers of the unit tests that run emitted Verilog under Icarus
+//! (`iverilog -g2012`): scratch directories, a simulation runner and a
+//! combinational testbench with its output parser (used by the matrix unit
+//! and the SFU tests).
 
 use std::path::PathBuf;
 use std::process::Command;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+/// Scratch directories made so far (keeps parallel tests apart).
+static NEXT: AtomicUsize = AtomicUsize::new(0);
 
 /// A fresh scratch directory under the target dir (no absolute paths leak
-/// into emitted files).
+/// into emitted files), unique per process and call.
 pub fn scratch(name: &str) -> PathBuf {
     let base = std::env::var_os("CARGO_TARGET_TMPDIR")
         .map(PathBuf::from)
         .unwrap_or_else(std::env::temp_dir);
-    let d = base.join(format!("mx-{name}-{}", std::process::id()));
+    let n = NEXT.fetch_add(1, Ordering::Relaxed);
+    let d = base.join(format!("hdl-{name}-{}-{n}", std::process::id()));
     let _ = std::fs::remove_dir_all(&d);
     std::fs::create_dir_all(&d).expect("scratch dir");
     d
