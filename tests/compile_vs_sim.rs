@@ -35,6 +35,7 @@ fn request(spec: ModelSpec, kv_len: u64, buckets: Vec<u64>) -> CompileRequest {
         objective: llmfab_compiler::explore::Objective::Decode,
         kv_len,
         buckets,
+        batches: vec![1],
         config: None,
         verify: false,
         calibration: None,

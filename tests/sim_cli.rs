@@ -11,7 +11,8 @@ use serde_json::Value;
 use std::path::PathBuf;
 use std::process::Output;
 
-/// A compiled 2-layer, 64-wide Llama (decode at kv_len 48, prefill 16 and 32).
+/// A compiled 2-layer, 64-wide Llama (decode at kv_len 48 of one sequence
+/// and of a batch of 4, prefill 16 and 32).
 fn build(name: &str) -> (Scratch, PathBuf) {
     let d = scratch("sim-cli", name);
     let model = tiny_config_json(&d);
@@ -28,6 +29,8 @@ fn build(name: &str) -> (Scratch, PathBuf) {
         "48",
         "--buckets",
         "16,32",
+        "--batch",
+        "4",
         "-q",
         "-o",
         s(&out),
@@ -119,6 +122,45 @@ fn decode_and_prefill_report_consistent_figures() {
     let _ = std::fs::remove_dir_all(&d);
 }
 
+/// A batched decode step: 4 sequences in one program, weights read once.
+#[test]
+fn batched_decode_amortises_the_weights() {
+    let (d, b) = build("batch");
+    let run = |batch: &str| {
+        json(&llmfab(&[
+            "sim",
+            s(&b),
+            "--phase",
+            "decode",
+            "--batch",
+            batch,
+            "--format",
+            "json",
+        ]))
+    };
+    let (one, four) = (run("1"), run("4"));
+    assert_eq!(four["phase"], "decode_48_b4");
+    assert_eq!(four["batch"], 4);
+    assert_eq!(four["tokens"], 4);
+    let f = |v: &Value, k: &str| v[k].as_f64().unwrap_or_else(|| panic!("{k} missing: {v}"));
+    assert!(
+        (f(&four, "tokens_per_s") - 4.0 / f(&four, "seconds")).abs()
+            < 1e-6 * f(&four, "tokens_per_s")
+    );
+    // Four KV caches are read, but the weights only once.
+    assert!(f(&four, "hbm_bytes") < 4.0 * f(&one, "hbm_bytes"));
+    assert!(
+        f(&four, "tokens_per_s") > 1.5 * f(&one, "tokens_per_s"),
+        "batch 4: {} tokens/s, batch 1: {}",
+        f(&four, "tokens_per_s"),
+        f(&one, "tokens_per_s")
+    );
+    assert!(f(&four, "energy_per_token_j") < f(&one, "energy_per_token_j"));
+    let notes = four["assumptions"].to_string();
+    assert!(notes.contains("batch 4"), "{notes}");
+    let _ = std::fs::remove_dir_all(&d);
+}
+
 #[test]
 fn bad_input_exits_2_and_writes_nothing() {
     let (d, b) = build("bad");
@@ -143,7 +185,12 @@ fn bad_input_exits_2_and_writes_nothing() {
         &[s(&b), "--phase", "prefill", "--seq", "1000"],
         "prefill_32",
     );
-    fails(&[s(&b), "--phase", "decode", "--batch", "4"], "--batch 4");
+    fails(
+        &[s(&b), "--phase", "decode", "--batch", "3"],
+        "decode_48_b4 (seq 1, kv_len 48, batch 4)",
+    );
+    fails(&[s(&b), "--phase", "decode", "--batch", "0"], "--batch 0");
+    fails(&[s(&b), "--phase", "prefill", "--batch", "4"], "--batch 4");
     fails(&[s(&b), "--phase", "decode", "--seq", "4"], "--seq");
     // A changed program.
     let bin = b.join("programs/decode_48.bin");

@@ -28,6 +28,8 @@ pub struct CompileRequest {
     pub kv_len: u64,
     /// Prompt lengths of the prefill programs.
     pub buckets: Vec<u64>,
+    /// Sequences per decode step: one decode program per batch size.
+    pub batches: Vec<u64>,
     /// A fixed engine (no exploration).
     pub config: Option<EngineConfig>,
     /// Run the verifiers on every program.
@@ -63,8 +65,17 @@ pub struct Artefacts {
     pub rope_theta: f64,
 }
 
-/// Checks the phase lengths against the model.
-fn phases(spec: &ModelSpec, kv_len: u64, buckets: &[u64]) -> Result<Vec<Phase>, CompileError> {
+/// Largest batch of one decode program (the memory map holds a KV cache
+/// per sequence; a board runs out of memory long before).
+pub const MAX_BATCH: u64 = 4096;
+
+/// Checks the phase lengths and batch sizes against the model.
+fn phases(
+    spec: &ModelSpec,
+    kv_len: u64,
+    buckets: &[u64],
+    batches: &[u64],
+) -> Result<Vec<Phase>, CompileError> {
     let arg = |what: &str, message: String| CompileError::Arg {
         what: what.into(),
         message,
@@ -91,8 +102,18 @@ fn phases(spec: &ModelSpec, kv_len: u64, buckets: &[u64]) -> Result<Vec<Phase>, 
             format!("{kv_len}: expected 1..={limit} (the model's context)"),
         ));
     }
+    let mut bs: Vec<u64> = batches.to_vec();
+    bs.push(1);
+    bs.sort_unstable();
+    bs.dedup();
+    if let Some(x) = bs.iter().find(|x| **x == 0 || **x > MAX_BATCH) {
+        return Err(arg(
+            "--batch",
+            format!("{x} sequences: expected 1..={MAX_BATCH}"),
+        ));
+    }
     let mut out: Vec<Phase> = b.into_iter().map(Phase::prefill).collect();
-    out.push(Phase::decode(kv_len));
+    out.extend(bs.into_iter().map(|n| Phase::decode_batch(kv_len, n)));
     Ok(out)
 }
 
@@ -101,7 +122,7 @@ pub fn compile(req: &CompileRequest) -> Result<Artefacts, CompileError> {
     let eq = engine_quant(&req.quant)?;
     req.spec.validate()?;
     let graph = Graph::build(&req.spec, BuildOptions::default());
-    let phases = phases(&req.spec, req.kv_len, &req.buckets)?;
+    let phases = phases(&req.spec, req.kv_len, &req.buckets, &req.batches)?;
     let (config, exploration) = match &req.config {
         Some(c) => (c.clone(), None),
         None => {

@@ -41,12 +41,19 @@ pub struct PhaseEntry {
     pub seq: u64,
     /// Positions the last token attends to.
     pub kv_len: u64,
+    /// Sequences of a batched decode step (1 otherwise).
+    #[serde(default = "one")]
+    pub batch: u64,
     /// Program binary, relative to the folder.
     pub binary: String,
     /// Assembly with provenance, relative to the folder.
     pub assembly: String,
     /// Instructions.
     pub instructions: u64,
+}
+
+fn one() -> u64 {
+    1
 }
 
 /// One file with its size and FNV-1a 64 hash.
@@ -160,8 +167,14 @@ pub fn files(a: &Artefacts) -> Result<Vec<(String, Vec<u8>)>, CompileError> {
         let bin = format!("programs/{}.bin", cp.phase.name);
         let asm = format!("programs/{}.s", cp.phase.name);
         let mut text = format!(
-            "; llmfab {VERSION}: {} ({}) on engine {}, phase {} (seq {}, kv_len {})\n",
-            a.model, a.quant, a.config.name, cp.phase.name, cp.phase.seq, cp.phase.kv_len
+            "; llmfab {VERSION}: {} ({}) on engine {}, phase {} (seq {}, kv_len {}, batch {})\n",
+            a.model,
+            a.quant,
+            a.config.name,
+            cp.phase.name,
+            cp.phase.seq,
+            cp.phase.kv_len,
+            cp.phase.batch
         );
         text.push_str(&llmfab_isa::asm::print(&prog));
         out.push((bin.clone(), prog.to_binary()?));
@@ -170,6 +183,7 @@ pub fn files(a: &Artefacts) -> Result<Vec<(String, Vec<u8>)>, CompileError> {
             name: cp.phase.name.clone(),
             seq: cp.phase.seq,
             kv_len: cp.phase.kv_len,
+            batch: cp.phase.batch,
             binary: bin,
             assembly: asm,
             instructions: cp.instrs.len() as u64,
@@ -288,6 +302,7 @@ impl Build {
                 name: p.name.clone(),
                 seq: p.seq,
                 kv_len: p.kv_len,
+                batch: p.batch,
             })
             .collect();
         let opts = crate::lower::LowerOptions {
@@ -329,12 +344,16 @@ impl Build {
             .filter(|p| p.seq >= seq)
             .min_by_key(|p| p.seq)
     }
-    /// The decode phase (the first).
+    /// The decode phase of one sequence (the first).
     pub fn decode(&self) -> Option<&PhaseEntry> {
+        self.decode_batch(1)
+    }
+    /// The decode phase of a batch of `batch` sequences.
+    pub fn decode_batch(&self, batch: u64) -> Option<&PhaseEntry> {
         self.manifest
             .phases
             .iter()
-            .find(|p| p.name.starts_with("decode"))
+            .find(|p| p.name.starts_with("decode") && p.batch == batch)
     }
     /// Reads phase `name`'s program with its provenance (from the assembly),
     /// checked against the binary.

@@ -28,7 +28,7 @@ pub enum RegionKind {
     KvCache,
     /// The program input: embedded hidden states, one row per new token.
     Input,
-    /// The program output: the logits of the last token.
+    /// The program output: the logits of the last token (of each sequence).
     Logits,
     /// Debug dumps of each layer's output rows (optional).
     Debug,
@@ -49,9 +49,10 @@ pub struct Region {
     pub bytes: u64,
 }
 
-/// KV-cache addressing: position `p` of KV head `j` of layer `l`, keys
-/// (`kind` 0) or values (1), is the row at channel `p mod CH`, address
-/// `base + (((l·kv_heads + j)·2 + kind)·rows_per_channel + p div CH)·row_bytes`.
+/// KV-cache addressing: position `p` of KV head `j` of layer `l` of
+/// sequence `s`, keys (`kind` 0) or values (1), is the row at channel
+/// `p mod CH`, address
+/// `base + ((((s·layers + l)·kv_heads + j)·2 + kind)·rows_per_channel + p div CH)·row_bytes`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
 pub struct KvMap {
     /// First byte on every channel.
@@ -66,12 +67,27 @@ pub struct KvMap {
     pub layers: u64,
     /// Positions held.
     pub positions: u64,
+    /// Sequences held (the largest batch of the build).
+    #[serde(default = "one")]
+    pub seqs: u64,
+}
+
+fn one() -> u64 {
+    1
 }
 
 impl KvMap {
-    /// (channel, address) of a row.
-    pub fn row(&self, channels: u64, layer: u64, head: u64, kind: u64, pos: u64) -> (u64, u64) {
-        let slot = (layer * self.kv_heads + head) * 2 + kind;
+    /// (channel, address) of a row of sequence `seq`.
+    pub fn row(
+        &self,
+        channels: u64,
+        seq: u64,
+        layer: u64,
+        head: u64,
+        kind: u64,
+        pos: u64,
+    ) -> (u64, u64) {
+        let slot = ((seq * self.layers + layer) * self.kv_heads + head) * 2 + kind;
         (
             pos % channels,
             self.base + (slot * self.rows_per_channel + pos / channels) * self.row_bytes,
@@ -102,7 +118,8 @@ pub struct MemMap {
     pub kv: KvMap,
     /// Input rows: address (channel 0), bytes per row, rows.
     pub input: (u64, u64, u64),
-    /// Logits: address (channel 0) and bytes.
+    /// Logits: address (channel 0) and bytes of one sequence's row (the
+    /// rows of a batch follow each other).
     pub logits: (u64, u64),
     /// Debug dumps: address (channel 0) of layer 0's rows; layer `l` is
     /// `l · input rows · input row bytes` further.

@@ -38,6 +38,18 @@ pub fn get_packed(buf: &[u8], at: usize, i: usize, bits: u32) -> i64 {
     (raw << sh) >> sh
 }
 
+/// Writes element `i` of `bits` bits into a packed row.
+fn put_packed(buf: &mut [u8], at: usize, i: usize, v: i64, bits: u32) {
+    if bits >= 8 {
+        return put(buf, at + i * bits as usize / 8, v, bits as usize / 8);
+    }
+    let bit = i * bits as usize;
+    let mask = ((1u16 << bits) - 1) as u8;
+    let sh = (bit % 8) as u32;
+    let b = &mut buf[at + bit / 8];
+    *b = (*b & !(mask << sh)) | (((v as u8) & mask) << sh);
+}
+
 /// The memory image of every channel (sized to the map's use).
 pub fn image(
     cfg: &EngineConfig,
@@ -193,29 +205,60 @@ pub fn write_input(cfg: &EngineConfig, pre: &Prepared, hbm: &mut [Vec<u8>], rows
 
 /// Reads the logits the program stored.
 pub fn read_logits(cfg: &EngineConfig, pre: &Prepared, hbm: &[Vec<u8>]) -> Vec<i64> {
+    read_logits_of(cfg, pre, hbm, 0)
+}
+
+/// Reads the logits of sequence `seq` of a batched decode step.
+pub fn read_logits_of(cfg: &EngineConfig, pre: &Prepared, hbm: &[Vec<u8>], seq: u64) -> Vec<i64> {
     let ab = cfg.act_bytes() as usize;
-    let base = pre.map.logits.0 as usize;
+    let base = (pre.map.logits.0 + seq * pre.map.logits.1) as usize;
     (0..pre.kernels.vocab as usize)
         .map(|j| get(&hbm[0], base + j * ab, ab))
         .collect()
 }
 
-#[allow(clippy::too_many_arguments)]
-/// Reads one cached KV row (`kind` 0 keys, 1 values) of `head_dim` elements.
+/// One KV-cache row: sequence, layer, KV head, keys (0) or values (1), position.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct KvRow {
+    /// Sequence (0 but in a batched build).
+    pub seq: u64,
+    /// Layer (kv_write order).
+    pub layer: u64,
+    /// KV head.
+    pub head: u64,
+    /// 0 keys, 1 values.
+    pub kind: u64,
+    /// Position.
+    pub pos: u64,
+}
+
+/// Reads one cached KV row of `head_dim` elements.
 pub fn read_kv(
     cfg: &EngineConfig,
     pre: &Prepared,
     hbm: &[Vec<u8>],
-    layer: u64,
-    head: u64,
-    kind: u64,
-    pos: u64,
+    r: KvRow,
     head_dim: u64,
 ) -> Vec<i64> {
-    let (ch, addr) = pre.map.kv.row(cfg.channels as u64, layer, head, kind, pos);
+    let (ch, addr) = pre
+        .map
+        .kv
+        .row(cfg.channels as u64, r.seq, r.layer, r.head, r.kind, r.pos);
     (0..head_dim as usize)
         .map(|i| get_packed(&hbm[ch as usize], addr as usize, i, cfg.kv_bits))
         .collect()
+}
+
+/// Writes one KV row (`values` at the cache's bit width) into the image,
+/// as a previous step would have stored it.
+pub fn write_kv(cfg: &EngineConfig, pre: &Prepared, hbm: &mut [Vec<u8>], r: KvRow, values: &[i64]) {
+    let (ch, addr) = pre
+        .map
+        .kv
+        .row(cfg.channels as u64, r.seq, r.layer, r.head, r.kind, r.pos);
+    for (i, v) in values.iter().enumerate() {
+        put_packed(&mut hbm[ch as usize], addr as usize, i, *v, cfg.kv_bits);
+    }
 }
 
 /// Reads layer `layer`'s debug rows (when the build reserved them).

@@ -35,6 +35,10 @@ pub struct CompileArgs {
     /// Prompt lengths of the prefill programs, comma-separated.
     #[arg(long, value_delimiter = ',', default_value = "128,512,2048")]
     pub buckets: Vec<u64>,
+    /// Sequences per decode step, comma-separated: one decode program per
+    /// batch size (each sequence its own KV cache of --kv-len positions).
+    #[arg(long, value_delimiter = ',', default_value = "1")]
+    pub batch: Vec<u64>,
     /// Use this engine (TOML) instead of exploring.
     #[arg(long)]
     pub config: Option<PathBuf>,
@@ -101,6 +105,7 @@ pub fn run(a: CompileArgs) -> Result<(), CliError> {
         objective,
         kv_len: a.kv_len,
         buckets: a.buckets,
+        batches: a.batch,
         config,
         verify: !a.no_verify,
         calibration,

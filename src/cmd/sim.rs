@@ -53,7 +53,8 @@ pub struct SimArgs {
     /// Context length of the decode step (must be the one compiled).
     #[arg(long)]
     pub kv_len: Option<u64>,
-    /// Sequences per run (the engine's programs run one sequence: 1).
+    /// Sequences decoded together (decode): runs the batched decode program
+    /// compiled with `llmfab compile --batch`.
     #[arg(long, default_value_t = 1)]
     pub batch: u64,
     /// Output format.
@@ -126,16 +127,19 @@ fn pick<'a>(b: &'a Build, a: &SimArgs) -> Result<(&'a PhaseEntry, u64), CliError
             .phases
             .iter()
             .filter(|p| p.name.starts_with(pre))
-            .map(|p| format!("{} (seq {}, kv_len {})", p.name, p.seq, p.kv_len))
+            .map(|p| {
+                format!(
+                    "{} (seq {}, kv_len {}, batch {})",
+                    p.name, p.seq, p.kv_len, p.batch
+                )
+            })
             .collect::<Vec<_>>()
             .join(", ")
     };
-    if a.batch != 1 {
-        return Err(CliError::Input(format!(
-            "--batch {}: the build's programs run one sequence each (the compiler lowers batch 1); \
-             simulate --batch 1 and scale, or compile a batched program",
-            a.batch
-        )));
+    if a.batch == 0 {
+        return Err(CliError::Input(
+            "--batch 0: expected at least 1 sequence".into(),
+        ));
     }
     match a.phase {
         SimPhase::Decode => {
@@ -144,9 +148,23 @@ fn pick<'a>(b: &'a Build, a: &SimArgs) -> Result<(&'a PhaseEntry, u64), CliError
                     "--seq applies to --phase prefill (a decode step computes one token)".into(),
                 ));
             }
-            let d = b
-                .decode()
-                .ok_or_else(|| bad(&b.dir, "build.json lists no decode phase"))?;
+            let d = b.decode_batch(a.batch).ok_or_else(|| {
+                if a.batch > 1 {
+                    bad(
+                        &b.dir,
+                        format!(
+                            "--batch {}: no decode program for a batch of {} sequences ({}); \
+                             recompile with `llmfab compile --batch 1,{}`",
+                            a.batch,
+                            a.batch,
+                            list("decode"),
+                            a.batch
+                        ),
+                    )
+                } else {
+                    bad(&b.dir, "build.json lists no decode phase")
+                }
+            })?;
             if let Some(l) = a.kv_len.filter(|l| *l != d.kv_len) {
                 return Err(bad(
                     &b.dir,
@@ -166,6 +184,12 @@ fn pick<'a>(b: &'a Build, a: &SimArgs) -> Result<(&'a PhaseEntry, u64), CliError
                     "--kv-len applies to --phase decode (a prefill attends to its own prompt)"
                         .into(),
                 ));
+            }
+            if a.batch != 1 {
+                return Err(CliError::Input(format!(
+                    "--batch {}: prefill programs run one prompt; batches are compiled for decode steps",
+                    a.batch
+                )));
             }
             let largest = b
                 .manifest
@@ -282,7 +306,14 @@ fn output(
             board_bw.map_or(String::new(), |w| format!(", capped at the board's {:.1} GB/s", w / 1e9))
         ),
         "roofline bound: the program's own memory bytes at that peak, its MACs over rows x cols lanes and SFU elements over its lanes, per cycle".into(),
-        "batch 1: each program runs one sequence".into(),
+        if e.batch > 1 {
+            format!(
+                "batch {}: one program decodes {} sequences at the same context length (kv_len {}), each with its own KV cache; weights stream once per step",
+                e.batch, e.batch, e.kv_len
+            )
+        } else {
+            "batch 1: the program runs one sequence".into()
+        },
     ];
     if prefill && tokens < e.seq {
         assumptions.push(format!(

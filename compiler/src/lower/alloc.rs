@@ -1,9 +1,10 @@
 //! Pass `alloc`: the on-chip layout of one phase. Chooses the block height
-//! (tokens per pass through the model: 1 in decode, the largest power of two
-//! that fits in prefill), the attention and linear row sub-blocks, the KV
-//! window length, and places every ABUF value by first-fit over its lifetime
-//! (kernel index range). Every region is checked against its buffer's
-//! capacity here, so a layout that is returned fits by construction; the
+//! (rows per pass through the model: 1 in decode, the largest power of two
+//! that fits in prefill and in a batched decode step), the attention and
+//! linear row sub-blocks, the KV window length, and places every ABUF value
+//! by first-fit over its lifetime (kernel index range). Every region is
+//! checked against its buffer's capacity here, so a layout that is returned
+//! fits by construction; the
 //! `bounds` verifier re-checks every instruction afterwards.
 //!
 //! ```text
@@ -220,7 +221,12 @@ pub fn try_layout(
     let mut reqs: Vec<Req> = Vec::new();
     let mut pitches = Vec::new();
     for (vi, v) in ks.values.iter().enumerate() {
-        let rows = if v.rows == Rows::One { 1 } else { mb };
+        // A batched decode step keeps every sequence's last row.
+        let rows = if v.rows == Rows::One && !ph.is_batched() {
+            1
+        } else {
+            mb
+        };
         let pitch = act_pitch(cfg, v.width);
         pitches.push((pitch, rows));
         let (s, e) = life[vi];
@@ -307,7 +313,13 @@ pub fn try_layout(
     // KVBUF.
     let ch = cfg.channels as u64;
     let kv_unit = (cfg.rows as u64).max(cfg.cols as u64).max(ch).max(lanes);
-    let stage_rows = (mb.div_ceil(ch) + 1) * ch;
+    // A block's new rows, position p in the bank of channel p mod CH; a
+    // batched decode step's rows (one position) are CH rows apart.
+    let stage_rows = if ph.is_batched() {
+        mb * ch
+    } else {
+        (mb.div_ceil(ch) + 1) * ch
+    };
     let kv_rows = cfg.kvbuf_rows();
     let free = kv_rows.saturating_sub(2 * stage_rows) / 4;
     let want = l_end.div_ceil(kv_unit) * kv_unit;
@@ -343,7 +355,7 @@ pub fn try_layout(
             what: format!("two layers of norm weights and tables and {mb} RoPE rows"),
         });
     }
-    let blocks = ph.seq.div_ceil(mb);
+    let blocks = ph.rows().div_ceil(mb);
     let _ = s0;
     Ok(Layout {
         mb,
@@ -370,7 +382,7 @@ pub fn try_layout(
 }
 
 /// Runs the pass: the largest block height (a power of two, at most 512
-/// and at most the phase's tokens) whose layout fits.
+/// and at most the phase's rows) whose layout fits.
 pub fn run(
     cfg: &EngineConfig,
     ks: &Kernels,
@@ -378,9 +390,9 @@ pub fn run(
     params: &Params,
     ph: &Phase,
 ) -> Result<Layout, CompileError> {
-    let mut mb = ph.seq.next_power_of_two().min(512);
+    let mut mb = ph.rows().next_power_of_two().min(512);
     loop {
-        let m = mb.min(ph.seq);
+        let m = mb.min(ph.rows());
         match try_layout(cfg, ks, wt, params, ph, m) {
             Ok(l) => return Ok(l),
             Err(e) if mb == 1 => return Err(e),

@@ -36,16 +36,26 @@ use llmfab_models::graph::OpKind;
 use llmfab_models::Graph;
 use serde::{Deserialize, Serialize};
 
-/// One phase to compile: `seq` new tokens whose last one attends to
-/// `kv_len` positions (the first new token is at position `kv_len - seq`).
+/// One phase to compile: `seq` new tokens of each of `batch` sequences,
+/// whose last one attends to `kv_len` positions (the first new token is at
+/// position `kv_len - seq`). A batch of more than one sequence is a batched
+/// decode step (`seq = 1`): row `i` of the program is sequence `i`, every
+/// sequence at the same position, each with its own KV cache.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Phase {
-    /// File stem (`prefill_128`, `decode_4096`).
+    /// File stem (`prefill_128`, `decode_4096`, `decode_4096_b8`).
     pub name: String,
-    /// New tokens.
+    /// New tokens per sequence.
     pub seq: u64,
     /// Positions the last new token attends to (its own included).
     pub kv_len: u64,
+    /// Sequences decoded together (1 but in a batched decode step).
+    #[serde(default = "one")]
+    pub batch: u64,
+}
+
+fn one() -> u64 {
+    1
 }
 
 impl Phase {
@@ -55,6 +65,7 @@ impl Phase {
             name: format!("prefill_{seq}"),
             seq,
             kv_len: seq,
+            batch: 1,
         }
     }
     /// One decode step whose token attends to `kv_len` positions.
@@ -63,7 +74,29 @@ impl Phase {
             name: format!("decode_{kv_len}"),
             seq: 1,
             kv_len,
+            batch: 1,
         }
+    }
+    /// One decode step of `batch` sequences, each attending to `kv_len`
+    /// positions of its own KV cache (`decode_{kv_len}` for one sequence).
+    pub fn decode_batch(kv_len: u64, batch: u64) -> Phase {
+        if batch == 1 {
+            return Phase::decode(kv_len);
+        }
+        Phase {
+            name: format!("decode_{kv_len}_b{batch}"),
+            seq: 1,
+            kv_len,
+            batch,
+        }
+    }
+    /// Program rows: new tokens of every sequence.
+    pub fn rows(&self) -> u64 {
+        self.seq * self.batch
+    }
+    /// True for a decode step of more than one sequence.
+    pub fn is_batched(&self) -> bool {
+        self.batch > 1
     }
     /// Position of the first new token.
     pub fn start(&self) -> u64 {
@@ -269,7 +302,8 @@ pub fn prepare(
         })
         .unwrap_or(0);
     let need = place::Need {
-        max_seq: phases.iter().map(|p| p.seq).max().unwrap_or(1),
+        max_seq: phases.iter().map(|p| p.rows()).max().unwrap_or(1),
+        max_batch: phases.iter().map(|p| p.batch).max().unwrap_or(1),
         max_positions: phases.iter().map(|p| p.kv_len).max().unwrap_or(1),
         channel_bytes: opts.channel_bytes,
         debug: opts.debug_dumps,
@@ -300,16 +334,28 @@ pub fn lower_phase(
     phase: &Phase,
     opts: &LowerOptions,
 ) -> Result<CompiledPhase, CompileError> {
-    if phase.seq == 0 || phase.kv_len < phase.seq {
+    if phase.seq == 0 || phase.kv_len < phase.seq || phase.batch == 0 {
         return Err(CompileError::Arg {
             what: format!("phase {}", phase.name),
             message: format!(
-                "expected 1 ≤ seq ≤ kv_len, got seq {} and kv_len {}",
-                phase.seq, phase.kv_len
+                "expected 1 ≤ seq ≤ kv_len and batch ≥ 1, got seq {}, kv_len {}, batch {}",
+                phase.seq, phase.kv_len, phase.batch
             ),
         });
     }
-    if phase.kv_len > pre.map.kv.positions.max(1) || phase.seq > pre.map.input.2 {
+    if phase.batch > 1 && phase.seq != 1 {
+        return Err(CompileError::Arg {
+            what: format!("phase {}", phase.name),
+            message: format!(
+                "a batch of {} sequences is lowered for decode steps (seq 1), not for seq {}",
+                phase.batch, phase.seq
+            ),
+        });
+    }
+    if phase.kv_len > pre.map.kv.positions.max(1)
+        || phase.rows() > pre.map.input.2
+        || phase.batch > pre.map.kv.seqs.max(1)
+    {
         return Err(CompileError::Arg {
             what: format!("phase {}", phase.name),
             message: "was not among the phases the memory map was prepared for".into(),

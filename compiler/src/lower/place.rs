@@ -26,8 +26,10 @@ fn up(x: u64) -> u64 {
 /// What the map must hold beyond the kernels.
 #[derive(Clone, Copy, Debug)]
 pub struct Need {
-    /// Most new tokens of any phase (input rows).
+    /// Most rows of any phase (input rows: new tokens of every sequence).
     pub max_seq: u64,
+    /// Most sequences of any phase (KV caches and logits rows).
+    pub max_batch: u64,
     /// Most positions of any phase (KV rows per head).
     pub max_positions: u64,
     /// Capacity of one channel.
@@ -88,7 +90,8 @@ pub fn run(
     }
     let rows_per_channel = need.max_positions.div_ceil(ch);
     let row_bytes = cfg.kv_row_bytes as u64;
-    let kv_bytes = layers * kv_heads * 2 * rows_per_channel * row_bytes;
+    let seqs = need.max_batch.max(1);
+    let kv_bytes = seqs * layers * kv_heads * 2 * rows_per_channel * row_bytes;
     m.kv = KvMap {
         base: at,
         rows_per_channel,
@@ -96,6 +99,7 @@ pub fn run(
         kv_heads,
         layers,
         positions: need.max_positions,
+        seqs,
     };
     if kv_bytes > 0 {
         m.regions.push(Region {
@@ -161,7 +165,12 @@ pub fn run(
     );
     m.input = (a, in_row, need.max_seq);
     let lg = (ks.vocab * cfg.act_bytes()).div_ceil(beat) * beat;
-    let a = add("logits".into(), RegionKind::Logits, lg, &mut m.regions);
+    let a = add(
+        "logits".into(),
+        RegionKind::Logits,
+        lg * seqs,
+        &mut m.regions,
+    );
     m.logits = (a, lg);
     if need.debug {
         let a = add(

@@ -142,8 +142,15 @@ impl Build {
         for (l, (ck, cv)) in cache.k.iter().zip(&cache.v).enumerate() {
             for p in ph.start()..ph.kv_len {
                 for j in 0..self.spec.kv_heads {
-                    let gk = pack::read_kv(&self.cfg, &self.pre, &m.hbm, l as u64, j, 0, p, d);
-                    let gv = pack::read_kv(&self.cfg, &self.pre, &m.hbm, l as u64, j, 1, p, d);
+                    let row = |kind| pack::KvRow {
+                        seq: 0,
+                        layer: l as u64,
+                        head: j,
+                        kind,
+                        pos: p,
+                    };
+                    let gk = pack::read_kv(&self.cfg, &self.pre, &m.hbm, row(0), d);
+                    let gv = pack::read_kv(&self.cfg, &self.pre, &m.hbm, row(1), d);
                     let r = (j * d) as usize..((j + 1) * d) as usize;
                     assert_eq!(
                         gk,

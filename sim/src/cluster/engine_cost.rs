@@ -14,12 +14,13 @@
 //!
 //! How components map onto block programs:
 //!
-//! - dense part of `T` tokens = the cheaper of `T` one-token (matrix-vector)
-//!   blocks and the dense time of a block for a prompt of `T` tokens
-//!   (matrix-matrix; the engine streams a block's weights once per row
-//!   block, whichever sequence a row belongs to — the modelling assumption
-//!   that lets the engine batch decodes; the compiler itself emits
-//!   one-sequence programs). Above [`SEQ_CAP`] tokens, linear in `T`.
+//! - dense part of `T` tokens = the cheapest of `T` one-token
+//!   (matrix-vector) blocks, the dense time of a batched decode block of
+//!   `T` sequences (matrix-vector rows, weights streamed once: what the
+//!   compiler emits for `--batch T`) and that of a block for a prompt of
+//!   `T` tokens (matrix-matrix; the engine streams a block's weights once
+//!   per row block, whichever sequence a row belongs to). Above
+//!   [`SEQ_CAP`] tokens, linear in `T`.
 //! - decode attention of `b` sequences at `L` positions = `b` × the
 //!   attention time of a one-token block at `L` (attention is per sequence).
 //! - prefill attention of `k` chunks = `k` × that of one chunk; above
@@ -92,10 +93,17 @@ pub struct BlockProgram {
 pub trait BlockProgramSource: Send + Sync {
     /// Short description for reports (`compiler: u280-w4a8-64x64`).
     fn name(&self) -> String;
-    /// The one-layer program of `shard` for one sequence of `seq` new
-    /// tokens whose last attends to `kv_len` positions (`kv_len ≥ seq`).
-    /// An error says why the engine cannot run it.
-    fn block(&self, shard: &ModelSpec, seq: u64, kv_len: u64) -> Result<BlockProgram, String>;
+    /// The one-layer program of `shard` for `batch` sequences of `seq` new
+    /// tokens each whose last attends to `kv_len` positions (`kv_len ≥
+    /// seq`; `batch > 1` only with `seq = 1`, a batched decode step). An
+    /// error says why the engine cannot run it.
+    fn block(
+        &self,
+        shard: &ModelSpec,
+        seq: u64,
+        kv_len: u64,
+        batch: u64,
+    ) -> Result<BlockProgram, String>;
 }
 
 /// Simulated seconds of one block program, by region.
@@ -160,7 +168,7 @@ pub fn bracket2(x: u64) -> (u64, u64) {
     }
 }
 
-type Key = (u32, u32, u64, u64);
+type Key = (u32, u32, u64, u64, u64);
 type Slot = Arc<OnceLock<Result<BlockTiming, String>>>;
 
 /// The engine-simulator provider: block programs from a source, simulated
@@ -190,28 +198,33 @@ impl<S: BlockProgramSource> EngineCost<S> {
         self.stats.lock().map_or((0, 0.0), |s| *s)
     }
 
-    /// The timing of the block of `q`'s shard at one grid shape (cached).
+    /// The timing of the block of `q`'s shard at one grid shape (cached):
+    /// `batch` sequences of `seq` new tokens at `kv_len` positions.
     pub fn timing(
         &self,
         q: &BlockQuery,
         seq: u64,
         kv_len: u64,
+        batch: u64,
     ) -> Result<BlockTiming, ClusterError> {
         let max = q.shard.max_positions.max(1);
         let seq = seq.clamp(1, max);
         let kv_len = kv_len.clamp(seq, max);
+        let batch = if seq == 1 { batch.max(1) } else { 1 };
         let slot = {
             let mut m = self
                 .cache
                 .lock()
                 .map_err(|_| ClusterError::Internal("engine cost cache poisoned".into()))?;
-            m.entry((q.tp, q.ep, seq, kv_len)).or_default().clone()
+            m.entry((q.tp, q.ep, seq, kv_len, batch))
+                .or_default()
+                .clone()
         };
         let r = slot.get_or_init(|| {
             let t0 = Instant::now();
             let r = self
                 .source
-                .block(q.shard, seq, kv_len)
+                .block(q.shard, seq, kv_len, batch)
                 .and_then(|p| time_block(&p));
             if let Ok(mut s) = self.stats.lock() {
                 s.0 += 1;
@@ -220,7 +233,10 @@ impl<S: BlockProgramSource> EngineCost<S> {
             r
         });
         r.clone().map_err(|e| ClusterError::Input {
-            what: format!("engine simulator (tp{}, seq {seq}, kv_len {kv_len})", q.tp),
+            what: format!(
+                "engine simulator (tp{}, seq {seq}, kv_len {kv_len}, batch {batch})",
+                q.tp
+            ),
             message: e,
         })
     }
@@ -240,19 +256,21 @@ impl<S: BlockProgramSource> EngineCost<S> {
         Ok(a * (1.0 - w) + f(hi)? * w)
     }
 
-    /// Dense seconds of `tokens` tokens: the cheaper of one matrix-matrix
-    /// pass over all of them and one matrix-vector pass per token (both are
-    /// programs the engine runs; the first wins only when the array, not
-    /// HBM, is the limit).
+    /// Dense seconds of `tokens` tokens: the cheapest of one matrix-matrix
+    /// pass over all of them, one batched matrix-vector pass (weights
+    /// streamed once for every row) and one matrix-vector pass per token —
+    /// all programs the compiler emits.
     fn dense(&self, q: &BlockQuery, tokens: u64) -> Result<f64, ClusterError> {
         let tokens = tokens.max(1);
-        let per_token = self.timing(q, 1, 1)?.dense_s * tokens as f64;
+        let per_token = self.timing(q, 1, 1, 1)?.dense_s * tokens as f64;
         if tokens == 1 {
             return Ok(per_token);
         }
         let t = tokens.min(SEQ_CAP);
-        let mm = self.interp(t, &|s| Ok(self.timing(q, s, s)?.dense_s))? * tokens as f64 / t as f64;
-        Ok(mm.min(per_token))
+        let scale = tokens as f64 / t as f64;
+        let mm = self.interp(t, &|s| Ok(self.timing(q, s, s, 1)?.dense_s))? * scale;
+        let mv = self.interp(t, &|b| Ok(self.timing(q, 1, 1, b)?.dense_s))? * scale;
+        Ok(mm.min(mv).min(per_token))
     }
 
     /// Attention seconds of one chunk of `chunk` tokens at `kv_len`,
@@ -261,7 +279,8 @@ impl<S: BlockProgramSource> EngineCost<S> {
     /// per query-row block — so it gets the full 2-D grid).
     pub fn attention(&self, q: &BlockQuery, chunk: u64, kv_len: u64) -> Result<f64, ClusterError> {
         let c = chunk.clamp(1, SEQ_CAP);
-        let at_kv = |c: u64| self.interp(kv_len.max(c), &|l| Ok(self.timing(q, c, l)?.attention_s));
+        let at_kv =
+            |c: u64| self.interp(kv_len.max(c), &|l| Ok(self.timing(q, c, l, 1)?.attention_s));
         let t = if c == 1 {
             at_kv(1)?
         } else {

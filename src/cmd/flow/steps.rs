@@ -106,6 +106,7 @@ fn compilation(f: &mut Flow) -> Result<(), CliError> {
         objective: f.objective,
         kv_len: f.kv_len(),
         buckets: vec![f.prompt],
+        batches: vec![1],
         config: Some(x.chosen.config.clone()),
         verify: true,
         calibration: None,

@@ -2,7 +2,8 @@
 //! `Q·Kᵀ` into ACC one KV window at a time, a (causal) softmax into ABUF,
 //! then `P·V` accumulated window by window and requantised into the output
 //! columns. Decode runs the query heads of a GQA group as the rows of one
-//! pass; prefill runs each head over row sub-blocks of the block.
+//! pass (in a batched step, one such pass per sequence over its own cache);
+//! prefill runs each head over row sub-blocks of the block.
 //!
 //! KV windows (two for keys, two for values) are assigned least-recently
 //! used in consumption order and filled one request ahead.
@@ -17,6 +18,7 @@ use llmfab_isa::instr::{Buf, Matmul, Op, Requant, Softmax};
 /// One pass: `rows` query rows against one KV head.
 #[derive(Clone, Copy, Debug)]
 struct Pass {
+    seq: u64,
     head: u64,
     a_addr: u64,
     a_pitch: u64,
@@ -55,19 +57,25 @@ impl Emitter<'_> {
         let g = heads / kv_heads;
         let lay = self.lay;
         let lc = lay.kv_chunk;
-        let l_total = b.p0 + b.rows;
-        let probs = lay.scratch[ki].expect("attention scratch");
         let decode = self.ph.seq == 1;
+        let l_total = if decode {
+            self.ph.kv_len
+        } else {
+            b.p0 + b.rows
+        };
+        let probs = lay.scratch[ki].expect("attention scratch");
         let mut passes = Vec::new();
-        for j in 0..kv_heads {
-            if decode {
+        let seqs = if decode { b.rows } else { 0 };
+        for s in 0..seqs {
+            for j in 0..kv_heads {
                 let mut h0 = 0;
                 while h0 < g {
                     let hp = lay.attn_rows.min(g - h0);
-                    let (qa, _) = self.at(q, 0);
-                    let (oa, _) = self.at(out, 0);
+                    let (qa, _) = self.at(q, s);
+                    let (oa, _) = self.at(out, s);
                     let off = (j * g + h0) * d * ab;
                     passes.push(Pass {
+                        seq: if self.batched() { b.t0 + s } else { 0 },
                         head: j,
                         a_addr: qa + off,
                         a_pitch: d * ab,
@@ -79,7 +87,10 @@ impl Emitter<'_> {
                     });
                     h0 += hp;
                 }
-            } else {
+            }
+        }
+        if !decode {
+            for j in 0..kv_heads {
                 for hh in 0..g {
                     let h = j * g + hh;
                     let mut r0 = 0;
@@ -88,6 +99,7 @@ impl Emitter<'_> {
                         let (qa, qp) = self.at(q, r0);
                         let (oa, op) = self.at(out, r0);
                         passes.push(Pass {
+                            seq: 0,
                             head: j,
                             a_addr: qa + h * d * ab,
                             a_pitch: qp,
@@ -109,6 +121,7 @@ impl Emitter<'_> {
                 let mut c0 = 0;
                 while c0 < p.lend {
                     reqs.push(Fill {
+                        seq: p.seq,
                         head: p.head,
                         kind,
                         c0,

@@ -86,7 +86,8 @@ impl Emitter<'_> {
         );
     }
 
-    /// Loads the RoPE rows of the block's positions.
+    /// Loads the RoPE rows of the block's positions (in a batched decode
+    /// step, the one position's row once per sequence).
     pub(crate) fn rope_rows(&mut self, b: &Block) {
         let Some(rope) = self
             .cx
@@ -105,7 +106,7 @@ impl Emitter<'_> {
                 rows: b.rows,
                 row_bytes: row,
                 hbm_addr: base + b.p0 * row,
-                hbm_stride: row,
+                hbm_stride: if self.batched() { 0 } else { row },
                 buf_addr: self.lay.sbuf_rope,
                 buf_stride: row,
             }),
@@ -113,20 +114,26 @@ impl Emitter<'_> {
         );
     }
 
-    /// Stores the logits row.
-    pub(crate) fn output(&mut self, op: OpId, x: View) {
-        let (addr, _) = self.at(x, 0);
+    /// Stores the logits row (in a batched decode step, one row per
+    /// sequence of the block, after the rows of the sequences before it).
+    pub(crate) fn output(&mut self, op: OpId, x: View, b: &Block) {
+        let (addr, pitch) = self.at(x, 0);
         let (base, bytes) = self.cx.map.logits;
+        let (rows, first) = if self.batched() {
+            (self.rows_of(x, b), b.t0)
+        } else {
+            (1, 0)
+        };
         self.push(
             Op::Store(Store {
                 ch: 0,
                 buf: Buf::Abuf as u64,
-                rows: 1,
+                rows,
                 row_bytes: bytes,
-                hbm_addr: base,
-                hbm_stride: 0,
+                hbm_addr: base + first * bytes,
+                hbm_stride: if rows > 1 { bytes } else { 0 },
                 buf_addr: addr,
-                buf_stride: 0,
+                buf_stride: if rows > 1 { pitch } else { 0 },
             }),
             op,
         );

@@ -2,7 +2,8 @@
 //! KVBUF staging area, then stored row by row to the channel that owns each
 //! position, `p mod CH`) and filling KV windows for attention (old positions
 //! loaded from HBM by their channels, the block's own positions requantised
-//! straight from the activations).
+//! straight from the activations). In a batched decode step row `i` of the
+//! block is sequence `t0 + i`, each with its own cache (`KvMap::row`).
 
 use super::linear::field_i16;
 use super::{Block, Emitter};
@@ -11,9 +12,11 @@ use crate::qplan::{KvQ, OpQuant};
 use llmfab_isa::instr::{Buf, Load, Op, Requant, Store};
 use llmfab_models::OpId;
 
-/// One KV window fill: positions `[c0, c0 + len)` of head `head`, keys (0) or values (1).
+/// One KV window fill: positions `[c0, c0 + len)` of head `head` of
+/// sequence `seq`, keys (0) or values (1).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct Fill {
+    pub seq: u64,
     pub head: u64,
     pub kind: u64,
     pub c0: u64,
@@ -38,7 +41,7 @@ impl Emitter<'_> {
     }
 
     /// Requantises rows `[p_s, p_e)` (positions) of head `head`'s keys or
-    /// values from the activations into KVBUF rows starting at `row0`.
+    /// values from the activations into KVBUF rows `row0`, `row0 + step`, ….
     #[allow(clippy::too_many_arguments)]
     fn kv_requant(
         &mut self,
@@ -48,7 +51,7 @@ impl Emitter<'_> {
         kind: u64,
         p_s: u64,
         p_e: u64,
-        row0: u64,
+        (row0, step): (u64, u64),
         b: &Block,
     ) {
         let cfg = self.cx.cfg;
@@ -77,7 +80,7 @@ impl Emitter<'_> {
                 src_addr: src,
                 src_pitch: sp,
                 dst_addr: row0 * rb,
-                dst_pitch: rb,
+                dst_pitch: step * rb,
                 mult: field_i16(f.mult),
                 s_addr: 0,
             }),
@@ -99,19 +102,22 @@ impl Emitter<'_> {
         let ch = cfg.channels as u64;
         let rb = cfg.kv_row_bytes as u64;
         let layer = self.cx.kv_slot[op.0 as usize].expect("kv slot");
+        if self.batched() {
+            return self.kv_write_batched(op, kv_heads, layer, b);
+        }
         for kind in 0..2 {
             for j in 0..kv_heads {
                 let st = self.lay.kv_stage[self.stage_turn % 2];
                 self.stage_turn += 1;
                 let first_row = st + b.p0 % ch;
-                self.kv_requant(op, op, j, kind, b.p0, b.p0 + b.rows, first_row, b);
+                self.kv_requant(op, op, j, kind, b.p0, b.p0 + b.rows, (first_row, 1), b);
                 for c in 0..ch {
                     let p_f = b.p0 + (c + ch - b.p0 % ch) % ch;
                     if p_f >= b.p0 + b.rows {
                         continue;
                     }
                     let count = (b.p0 + b.rows - p_f).div_ceil(ch);
-                    let (chan, addr) = self.cx.map.kv.row(ch, layer, j, kind, p_f);
+                    let (chan, addr) = self.cx.map.kv.row(ch, 0, layer, j, kind, p_f);
                     debug_assert_eq!(chan, c);
                     self.push(
                         Op::Store(Store {
@@ -123,6 +129,40 @@ impl Emitter<'_> {
                             hbm_stride: rb,
                             buf_addr: (first_row + p_f - b.p0) * rb,
                             buf_stride: ch * rb,
+                        }),
+                        op,
+                    );
+                }
+            }
+        }
+    }
+
+    /// A batched decode step's keys and values: each head's rows (one per
+    /// sequence) requantised into a staging area — `CH` rows apart, so that
+    /// every row sits in the KVBUF bank of the position's channel — then one
+    /// row stored to each sequence's cache at the step's position.
+    fn kv_write_batched(&mut self, op: OpId, kv_heads: u64, layer: u64, b: &Block) {
+        let cfg = self.cx.cfg;
+        let ch = cfg.channels as u64;
+        let rb = cfg.kv_row_bytes as u64;
+        for kind in 0..2 {
+            for j in 0..kv_heads {
+                let st = self.lay.kv_stage[self.stage_turn % 2];
+                self.stage_turn += 1;
+                let first = st + b.p0 % ch;
+                self.kv_requant(op, op, j, kind, b.p0, b.p0 + b.rows, (first, ch), b);
+                for i in 0..b.rows {
+                    let (c, addr) = self.cx.map.kv.row(ch, b.t0 + i, layer, j, kind, b.p0);
+                    self.push(
+                        Op::Store(Store {
+                            ch: c,
+                            buf: Buf::Kvbuf as u64,
+                            rows: 1,
+                            row_bytes: rb,
+                            hbm_addr: addr,
+                            hbm_stride: rb,
+                            buf_addr: (first + i * ch) * rb,
+                            buf_stride: rb,
                         }),
                         op,
                     );
@@ -144,13 +184,14 @@ impl Emitter<'_> {
         let rb = cfg.kv_row_bytes as u64;
         let layer = self.cx.kv_slot[kv_op.0 as usize].expect("kv slot");
         let end = f.c0 + f.len;
-        let old_end = if b.rows == 1 { end } else { end.min(b.p0) };
+        let decode = self.ph.seq == 1;
+        let old_end = if decode { end } else { end.min(b.p0) };
         // In a prefill block the loads go from the last channel to the
         // first: `kv_write` stored these rows channel by channel in
         // ascending order, so the first load's edge from its store implies
         // the others' (one dependency `nop` per fill instead of one per
         // channel; docs/compiler.md §5).
-        let order: Vec<u64> = if b.rows > 1 {
+        let order: Vec<u64> = if !decode {
             (0..ch).rev().collect()
         } else {
             (0..ch).collect()
@@ -161,7 +202,7 @@ impl Emitter<'_> {
                 continue;
             }
             let count = (old_end - p_f).div_ceil(ch);
-            let (_, addr) = self.cx.map.kv.row(ch, layer, f.head, f.kind, p_f);
+            let (_, addr) = self.cx.map.kv.row(ch, f.seq, layer, f.head, f.kind, p_f);
             self.push(
                 Op::Load(Load {
                     ch: c,
@@ -185,7 +226,7 @@ impl Emitter<'_> {
                 f.kind,
                 new_s,
                 end,
-                win + new_s - f.c0,
+                (win + new_s - f.c0, 1),
                 b,
             );
         }

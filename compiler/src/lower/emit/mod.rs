@@ -30,9 +30,11 @@ use llmfab_models::OpId;
 pub(crate) struct Block {
     /// Rows (tokens) in this block.
     pub rows: u64,
-    /// Position of the block's first token.
+    /// Position of the block's first token (in a batched decode step: of
+    /// every row).
     pub p0: u64,
-    /// Index of the block's first token among the phase's new tokens.
+    /// Index of the block's first row among the phase's rows (in a batched
+    /// decode step: its first sequence).
     pub t0: u64,
     /// Last block of the phase.
     pub last: bool,
@@ -73,9 +75,17 @@ impl<'a> Emitter<'a> {
         self.bseq[i]
     }
 
-    /// Matrix mode: matrix-vector for one-token phases, else matrix-matrix.
+    /// Matrix mode: matrix-vector for decode steps (one token per
+    /// sequence: a batch's rows each take one cycle per tile, where
+    /// matrix-matrix mode pays `rows` cycles per tile for any `m ≤ rows`),
+    /// else matrix-matrix.
     pub(crate) fn mode(&self) -> u64 {
         u64::from(self.ph.seq == 1)
+    }
+
+    /// True in a batched decode step: row `i` of a block is sequence `t0 + i`.
+    pub(crate) fn batched(&self) -> bool {
+        self.ph.is_batched()
     }
 
     /// ABUF address of row `row`, column `col` of a view, and its pitch.
@@ -87,11 +97,12 @@ impl<'a> Emitter<'a> {
         )
     }
 
-    /// Rows of a view's value in `b`, and the first row the kernel uses
-    /// (single-row values hold the block's last token).
+    /// Rows of a view's value in `b` (single-row values hold the block's
+    /// last token; in a batched decode step, every sequence's).
     pub(crate) fn rows_of(&self, v: View, b: &Block) -> u64 {
         match self.cx.ks.values[v.value as usize].rows {
             Rows::Block => b.rows,
+            Rows::One if self.batched() => b.rows,
             Rows::One => 1,
         }
     }
@@ -125,9 +136,10 @@ impl<'a> Emitter<'a> {
     }
 }
 
-/// Kernels that run in block `b`.
-fn runs(k: &crate::lower::kernels::Kernel, b: &Block) -> bool {
-    b.last || !k.last_block_only()
+/// Kernels that run in block `b` (every kernel in every block of a batched
+/// decode step: each sequence needs its logits).
+fn runs(k: &crate::lower::kernels::Kernel, b: &Block, ph: &Phase) -> bool {
+    b.last || ph.is_batched() || !k.last_block_only()
 }
 
 /// Runs the pass for one phase.
@@ -136,8 +148,12 @@ pub(crate) fn run(cx: &Ctx, lay: &Layout, ph: &Phase) -> (Vec<Instr>, Vec<u32>) 
         .map(|i| {
             let t0 = i * lay.mb;
             Block {
-                rows: lay.mb.min(ph.seq - t0),
-                p0: ph.start() + t0,
+                rows: lay.mb.min(ph.rows() - t0),
+                p0: if ph.is_batched() {
+                    ph.start()
+                } else {
+                    ph.start() + t0
+                },
                 t0,
                 last: i + 1 == lay.blocks,
             }
@@ -149,7 +165,7 @@ pub(crate) fn run(cx: &Ctx, lay: &Layout, ph: &Phase) -> (Vec<Instr>, Vec<u32>) 
     for b in &blocks {
         let mut last_blob = None;
         for (i, k) in cx.ks.kernels.iter().enumerate() {
-            if !runs(k, b) {
+            if !runs(k, b, ph) {
                 continue;
             }
             if let KernelKind::Linear { .. } = k.kind {
@@ -184,7 +200,7 @@ pub(crate) fn run(cx: &Ctx, lay: &Layout, ph: &Phase) -> (Vec<Instr>, Vec<u32>) 
         let mut last_blob = None;
         e.rope_rows(b);
         for (i, k) in cx.ks.kernels.iter().enumerate() {
-            if !runs(k, b) {
+            if !runs(k, b, ph) {
                 continue;
             }
             let item = cx.params.of_kernel[i].map(|(bi, ii)| {
@@ -201,7 +217,10 @@ pub(crate) fn run(cx: &Ctx, lay: &Layout, ph: &Phase) -> (Vec<Instr>, Vec<u32>) 
                     x,
                     out,
                     last_row,
-                } => e.norm(k.op, *kind, *x, *out, *last_row, item.unwrap_or(0), b),
+                } => {
+                    let last_row = *last_row && !ph.is_batched();
+                    e.norm(k.op, *kind, *x, *out, last_row, item.unwrap_or(0), b)
+                }
                 KernelKind::Linear { x, out, bias, .. } => e.linear(i, k.op, *x, *out, *bias, b),
                 KernelKind::Rope { head_dim, x } => e.rope(k.op, *head_dim, *x, b),
                 KernelKind::KvWrite {
@@ -214,7 +233,7 @@ pub(crate) fn run(cx: &Ctx, lay: &Layout, ph: &Phase) -> (Vec<Instr>, Vec<u32>) 
                 KernelKind::Act { x, out, .. } => e.act(k.op, *x, *out, item.unwrap_or(0), b),
                 KernelKind::Add { a, b: bb, out } => e.add(k.op, *a, *bb, *out, b),
                 KernelKind::Mul { a, b: bb, out } => e.mul(k.op, *a, *bb, *out, b),
-                KernelKind::Output { x } => e.output(k.op, *x),
+                KernelKind::Output { x } => e.output(k.op, *x, b),
             }
             if let (Some(l), true) = (
                 k.layer,
