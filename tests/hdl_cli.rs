@@ -38,13 +38,16 @@ fn board_default_core_emits_verilog_and_report() {
     );
     let kernel = std::fs::read_to_string(out.join("llmfab_kernel.v")).unwrap();
     assert!(kernel.contains("m_axi_ch31_araddr") && kernel.contains("s_axi_control_awaddr"));
-    // Without --core-only: complete, or a clear error naming the missing unit.
+    // Without --core-only: the whole engine, and the board default fits.
     let o = llmfab(&["hdl", "--board", "u50", "-o", s(&d.join("u50"))]);
-    if !o.status.success() {
-        let e = String::from_utf8_lossy(&o.stderr);
-        assert!(e.contains("SFU") && e.contains("--core-only"), "{e}");
-        assert!(!d.join("u50").exists(), "nothing written on failure");
-    }
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let report = std::fs::read_to_string(d.join("u50/resources.md")).unwrap();
+    assert!(
+        report.contains("llmfab_sfu_lane") && report.contains("llmfab_mx_col"),
+        "{report}"
+    );
+    assert!(!report.contains("does not fit"), "{report}");
+    assert!(!String::from_utf8_lossy(&o.stdout).contains("does not fit"));
 }
 
 #[test]

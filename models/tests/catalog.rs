@@ -89,10 +89,10 @@ fn fpga_peaks_come_from_the_default_engine() {
     let d = catalog::lookup("u280").unwrap();
     let f = d.fpga.as_ref().unwrap();
     assert_eq!(f.platform, "xilinx_u280_gen3x16_xdma_1_202211_1");
-    assert_eq!((f.default_rows, f.default_cols), (64, 128));
-    // 64*128 lanes x 2 ops x 225 MHz
+    assert_eq!((f.default_rows, f.default_cols), (64, 64));
+    // 64*64 lanes x 2 ops x 225 MHz (bitstreams/u280/engine.toml)
     let int8 = &d.peak_ops[&Precision::Int8];
-    assert!((int8.value - 2.0 * 8192.0 * 225e6).abs() < 1.0);
+    assert!((int8.value - 2.0 * 4096.0 * 225e6).abs() < 1.0);
     assert!(
         int8.source.contains("default engine") && int8.source.contains("WP486"),
         "{}",

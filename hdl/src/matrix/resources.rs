@@ -73,7 +73,7 @@ pub fn leaf_cost(name: &str, s: &Shape) -> Cost {
     match name {
         "llmfab_mx_ctl" => c(0.0, 4731.0, 2447.0),
         "llmfab_mx_col" => c(2.0, 969.0, 144.0),
-        "llmfab_mx_lane" => c(0.0, 96.0, 64.0),
+        "llmfab_mx_lane" => c(0.0, 64.0, 64.0),
         "llmfab_mx_shadow" => c(0.0, 32.0, 32.0),
         "llmfab_mx_kvaddr" => c(0.0, 221.0, 0.0),
         "llmfab_mx_reg16" => c(0.0, 0.0, 16.0),
@@ -83,8 +83,8 @@ pub fn leaf_cost(name: &str, s: &Shape) -> Cost {
         "llmfab_mx_stage_a" => c(0.0, ab, ab),
         "llmfab_mx_stage_b" => c(0.0, v, v),
         "llmfab_mx_dsp_a8_b4" => c(1.0, 85.0, 52.0),
-        "llmfab_mx_dsp_a8_b8" => c(1.0, 97.0, 60.0),
-        "llmfab_mx_dsp_a8_b4_acc" => c(1.0, 101.0, 60.0),
+        "llmfab_mx_dsp_a8_b8" => c(1.0, 52.0, 58.0),
+        "llmfab_mx_dsp_a8_b4_acc" => c(1.0, 98.0, 60.0),
         // Not measured alone: the packed figures with the wider read-back.
         "llmfab_mx_dsp_a8_b8_acc" => c(1.0, 110.0, 64.0),
         "llmfab_mx_dsp_a16_b4_acc" => c(1.0, 117.0, 76.0),
