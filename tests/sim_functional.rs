@@ -1,8 +1,9 @@
 //! The engine simulator's functional mode on whole compiled layers: a
 //! 2-layer, 64-wide Llama lowered by the compiler library (prefill, then
-//! two decode steps on the KV cache it wrote) ends in exactly the reference
-//! interpreter's state — every memory byte, every buffer — and the report
-//! of the same run keeps every op at or above its roofline bound.
+//! two decode steps on the KV cache it wrote, then a batched decode step of
+//! three sequences) ends in exactly the reference interpreter's state —
+//! every memory byte, every buffer — and the report of the same run keeps
+//! every op at or above its roofline bound.
 
 mod common;
 
@@ -58,7 +59,12 @@ fn check(quant: &str, channels: u32, mem: MemTiming) {
     let graph = Graph::build(&spec, BuildOptions::default());
     let eq = engine_quant(&QuantScheme::parse(quant).unwrap()).unwrap();
     let cfg = small_engine(&eq, channels);
-    let phases = [Phase::prefill(8), Phase::decode(9), Phase::decode(10)];
+    let phases = [
+        Phase::prefill(8),
+        Phase::decode(9),
+        Phase::decode(10),
+        Phase::decode_batch(11, 3),
+    ];
     let opts = LowerOptions::default();
     let pre = prepare(&graph, &cfg, &eq, &phases, &opts, &spec.name).unwrap();
     let weights = Weights::random(&graph, &pre.plan, 7);
@@ -69,7 +75,7 @@ fn check(quant: &str, channels: u32, mem: MemTiming) {
         let label = format!("{quant} x{channels} {}", ph.name);
         let cp = lower_phase(&pre, &graph, &cfg, ph, &opts).unwrap();
         let prog = cp.program(&pre.names);
-        let input = random_input(ph.seq, spec.hidden, eq.act_bits, 1 + k as u64);
+        let input = random_input(ph.rows(), spec.hidden, eq.act_bits, 1 + k as u64);
         pack::write_input(&cfg, &pre, &mut want.hbm, &input);
         pack::write_input(&cfg, &pre, &mut got.hbm, &input);
         want.run(&prog).unwrap();
