@@ -4,8 +4,8 @@
 //! linear row sub-blocks, the KV window length, and places every ABUF value
 //! by first-fit over its lifetime (kernel index range). Every region is
 //! checked against its buffer's capacity here, so a layout that is returned
-//! fits by construction; the
-//! `bounds` verifier re-checks every instruction afterwards.
+//! fits by construction; the `bounds` verifier re-checks every instruction
+//! afterwards.
 //!
 //! ```text
 //! before:  values x[4096] h[4096] qkv[12288] attn[4096] ... ; seq=512

@@ -75,7 +75,7 @@ impl Emitter<'_> {
                     let (oa, _) = self.at(out, s);
                     let off = (j * g + h0) * d * ab;
                     passes.push(Pass {
-                        seq: if self.batched() { b.t0 + s } else { 0 },
+                        seq: b.t0 + s,
                         head: j,
                         a_addr: qa + off,
                         a_pitch: d * ab,
