@@ -27,6 +27,11 @@ use llmfab_models::QuantScheme;
 const TOLERANCE: f64 = 0.10;
 
 fn request(spec: ModelSpec, kv_len: u64, buckets: Vec<u64>) -> CompileRequest {
+    batched(spec, kv_len, buckets, 1)
+}
+
+/// A request whose exploration optimises decode steps of `batch` sequences.
+fn batched(spec: ModelSpec, kv_len: u64, buckets: Vec<u64>, batch: u64) -> CompileRequest {
     CompileRequest {
         source: "test".into(),
         spec,
@@ -35,21 +40,22 @@ fn request(spec: ModelSpec, kv_len: u64, buckets: Vec<u64>) -> CompileRequest {
         objective: llmfab_compiler::explore::Objective::Decode,
         kv_len,
         buckets,
-        batches: vec![1],
+        batches: vec![batch],
         config: None,
         verify: false,
         calibration: None,
     }
 }
 
-/// Simulated and predicted decode cycles of a compiled build.
+/// Simulated and predicted cycles of the decode step the exploration
+/// optimised (its batch) of a compiled build.
 fn decode_cycles(art: &Artefacts, board: &Board) -> (u64, f64) {
     let x = art.report.exploration.as_ref().expect("explored");
     let predicted = x.chosen.estimate.decode_s * art.config.clock_mhz * 1e6;
     let phase = art
         .phases
         .iter()
-        .find(|p| p.phase.name.starts_with("decode"))
+        .find(|p| p.phase.name.starts_with("decode") && p.phase.batch == x.options.batch)
         .expect("a decode phase");
     let mt = mem_timing(&art.config, board);
     let t = llmfab_sim::engine::simulate(&art.config, &mt, &phase.instrs, None).unwrap();
@@ -86,6 +92,31 @@ fn explorer_predicts_the_simulated_decode_step() {
         err <= TOLERANCE,
         "predicted {pred:.0} vs simulated {sim} cycles: {:.1} % off",
         100.0 * err
+    );
+}
+
+/// The same for a batched decode step: 4 sequences, weights streamed once,
+/// attention per sequence.
+#[test]
+fn explorer_predicts_the_simulated_batched_decode_step() {
+    let req = batched(small_llama(), 512, vec![16], 4);
+    let art = compile(&req).unwrap();
+    let x = art.report.exploration.as_ref().unwrap();
+    assert_eq!(x.options.batch, 4);
+    let (sim, pred) = decode_cycles(&art, &req.board);
+    let err = (pred - sim as f64).abs() / sim as f64;
+    println!(
+        "{} batch 4: simulated {sim} cycles, predicted {pred:.0} ({:+.1} %)",
+        art.config.name,
+        100.0 * (pred / sim as f64 - 1.0)
+    );
+    assert!(
+        err <= TOLERANCE,
+        "predicted {pred:.0} vs simulated {sim} cycles: {:.1} % off",
+        100.0 * err
+    );
+    assert!(
+        (x.chosen.estimate.decode_tokens_per_s * x.chosen.estimate.decode_s - 4.0).abs() < 1e-9
     );
 }
 

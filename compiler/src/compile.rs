@@ -129,6 +129,7 @@ pub fn compile(req: &CompileRequest) -> Result<Artefacts, CompileError> {
             let opts = ExploreOptions {
                 objective: req.objective,
                 kv_len: req.kv_len,
+                batch: req.batches.iter().copied().max().unwrap_or(1).max(1),
                 prompt: *req.buckets.iter().max().unwrap_or(&512),
                 ..Default::default()
             };

@@ -36,7 +36,8 @@ pub struct CompileArgs {
     #[arg(long, value_delimiter = ',', default_value = "128,512,2048")]
     pub buckets: Vec<u64>,
     /// Sequences per decode step, comma-separated: one decode program per
-    /// batch size (each sequence its own KV cache of --kv-len positions).
+    /// batch size (each sequence its own KV cache of --kv-len positions);
+    /// the engine exploration optimises steps of the largest.
     #[arg(long, value_delimiter = ',', default_value = "1")]
     pub batch: Vec<u64>,
     /// Use this engine (TOML) instead of exploring.

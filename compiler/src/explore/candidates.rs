@@ -235,7 +235,7 @@ fn build(
         (board.user.uram * resources::URAM_WORDS * 9).max(1) / tile.max(1) + resources::BRAM_WORDS;
     while rows <= 16384 && rows <= cap_rows.max(w_min) {
         cfg.wbuf_bytes = rows * tile;
-        let est = estimate(&cfg, board, ks, rows / 2, 1, opts.kv_len, 1)?;
+        let est = estimate(&cfg, board, ks, rows / 2, 1, opts.kv_len, opts.batch, 1)?;
         w.push(WLevel { rows, est });
         rows *= 2;
     }
@@ -252,8 +252,10 @@ fn build(
         .max()
         .unwrap_or(0);
     let wt = crate::lower::tiling::run(&cfg, ks, n_ops).ok()?;
-    let decode = Phase::decode(opts.kv_len);
-    let dl = try_layout(&cfg, ks, &wt, &params, &decode, 1).ok()?;
+    let decode = Phase::decode_batch(opts.kv_len, opts.batch);
+    // The decode step's sequences in one block (the estimate streams the
+    // weights once for all of them).
+    let dl = try_layout(&cfg, ks, &wt, &params, &decode, decode.rows().min(512)).ok()?;
     let pre = Phase::prefill(prompt);
     let mut m = Vec::new();
     let mut acc_bytes = dl.acc_peak;
@@ -267,7 +269,16 @@ fn build(
         let Ok(l) = try_layout(&cfg, ks, &wt, &params, &pre, mb) else {
             continue;
         };
-        let est = estimate(&cfg, board, ks, w[0].rows / 2, mb, opts.kv_len, prompt)?;
+        let est = estimate(
+            &cfg,
+            board,
+            ks,
+            w[0].rows / 2,
+            mb,
+            opts.kv_len,
+            opts.batch,
+            prompt,
+        )?;
         m.push(MLevel {
             mb,
             abuf_bytes: l.abuf_peak.max(dl.abuf_peak),
@@ -312,8 +323,12 @@ fn build(
         })
         .unwrap_or(0);
     let positions = opts.kv_len.max(prompt);
-    let kv_cache =
-        layers * kv_heads * 2 * positions.div_ceil(cfg.channels as u64) * cfg.kv_row_bytes as u64;
+    let kv_cache = opts.batch.max(1)
+        * layers
+        * kv_heads
+        * 2
+        * positions.div_ceil(cfg.channels as u64)
+        * cfg.kv_row_bytes as u64;
     Some(Candidate {
         cfg,
         logic,
@@ -368,7 +383,8 @@ fn kv_levels(
         let bytes =
             ((2 * stage_rows + 4 * window) * cfg.kv_row_bytes as u64).div_ceil(kv_unit) * kv_unit;
         let fills = opts.kv_len.div_ceil(window);
-        let extra = (layers * heads * 2 * fills.saturating_sub(1)) as f64 * per_fill;
+        let extra =
+            (opts.batch.max(1) * layers * heads * 2 * fills.saturating_sub(1)) as f64 * per_fill;
         out.push(KLevel {
             window,
             bytes,

@@ -131,6 +131,10 @@ impl Objective {
     }
 }
 
+fn one() -> u64 {
+    1
+}
+
 /// Explorer options.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ExploreOptions {
@@ -138,6 +142,10 @@ pub struct ExploreOptions {
     pub objective: Objective,
     /// Context length of the decode step that is optimised.
     pub kv_len: u64,
+    /// Sequences of the decode step that is optimised (its tokens/s and
+    /// energy per token count all of them).
+    #[serde(default = "one")]
+    pub batch: u64,
     /// Prompt length whose prefill latency is optimised.
     pub prompt: u64,
     /// Share of the user region's DSP, LUT, FF and BRAM a design may use
@@ -155,6 +163,7 @@ impl Default for ExploreOptions {
         ExploreOptions {
             objective: Objective::Decode,
             kv_len: 4096,
+            batch: 1,
             prompt: 512,
             max_utilization: 0.85,
             fast_clock_utilization: 0.5,
@@ -311,8 +320,8 @@ fn design(
     let extra = c.kv[k].decode_extra_s;
     estimate.memory_bound_share *= estimate.decode_s / (estimate.decode_s + extra);
     estimate.decode_s += extra;
-    estimate.decode_tokens_per_s = 1.0 / estimate.decode_s;
-    estimate.energy_per_token_j += board.static_w * extra;
+    estimate.decode_tokens_per_s = estimate.batch as f64 / estimate.decode_s;
+    estimate.energy_per_token_j += board.static_w * extra / estimate.batch as f64;
     Design {
         label: c.label(),
         config: config(c, w, k, mem, name),
@@ -327,9 +336,9 @@ fn design(
     }
 }
 
-/// Weight and KV bytes one decode step must read at the engine's precision
-/// (tile padding excluded): the roofline's numerator.
-pub fn decode_bytes(ks: &kernels::Kernels, eq: &EngineQuant, kv_len: u64) -> f64 {
+/// Weight and KV bytes one decode step of `batch` sequences must read at
+/// the engine's precision (tile padding excluded): the roofline's numerator.
+pub fn decode_bytes(ks: &kernels::Kernels, eq: &EngineQuant, kv_len: u64, batch: u64) -> f64 {
     let mut b = 0.0;
     for k in &ks.kernels {
         match k.kind {
@@ -339,7 +348,7 @@ pub fn decode_bytes(ks: &kernels::Kernels, eq: &EngineQuant, kv_len: u64) -> f64
             }
             KernelKind::Attention {
                 kv_heads, head_dim, ..
-            } => b += 2.0 * (kv_len * kv_heads * head_dim) as f64 * eq.kv_bits as f64 / 8.0,
+            } => b += 2.0 * (batch * kv_len * kv_heads * head_dim) as f64 * eq.kv_bits as f64 / 8.0,
             _ => {}
         }
     }
@@ -354,10 +363,10 @@ pub fn explore(
     opts: &ExploreOptions,
     model: &str,
 ) -> Result<Exploration, CompileError> {
-    if opts.kv_len == 0 || opts.prompt == 0 {
+    if opts.kv_len == 0 || opts.prompt == 0 || opts.batch == 0 {
         return Err(CompileError::Arg {
             what: "explore".into(),
-            message: "kv_len and prompt must be at least 1".into(),
+            message: "kv_len, prompt and batch must be at least 1".into(),
         });
     }
     let ks = kernels::run(graph)?;
@@ -433,7 +442,10 @@ pub fn explore(
         .take(opts.milp_candidates.max(1))
         .map(|(ci, _)| *ci)
         .collect();
-    let phases = [Phase::prefill(opts.prompt), Phase::decode(opts.kv_len)];
+    let phases = [
+        Phase::prefill(opts.prompt),
+        Phase::decode_batch(opts.kv_len, opts.batch),
+    ];
     let t = std::time::Instant::now();
     let mut tries = 0;
     let (chosen, choice, size) = loop {
@@ -481,7 +493,7 @@ pub fn explore(
         .collect();
     runners_up.sort_by(|a, b| a.score.total_cmp(&b.score));
     runners_up.truncate(6);
-    let roofline_bytes = decode_bytes(&ks, eq, opts.kv_len);
+    let roofline_bytes = decode_bytes(&ks, eq, opts.kv_len, opts.batch);
     Ok(Exploration {
         board: board.name.clone(),
         objective: opts.objective.name(),
@@ -493,7 +505,7 @@ pub fn explore(
         candidates: total,
         milp: size,
         solve_s,
-        roofline_tokens_per_s: board.peak_bandwidth() / roofline_bytes.max(1.0),
+        roofline_tokens_per_s: opts.batch as f64 * board.peak_bandwidth() / roofline_bytes.max(1.0),
         roofline_bytes,
     })
 }

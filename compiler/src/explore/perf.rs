@@ -37,12 +37,19 @@ pub fn restart_latency(mt: &MemTiming) -> u64 {
     llmfab_isa::timing::read_latency(mt) + 16
 }
 
+fn one() -> u64 {
+    1
+}
+
 /// Estimated figures of one design.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Estimate {
     /// Seconds per decode step.
     pub decode_s: f64,
-    /// Decode tokens per second (batch 1).
+    /// Sequences per decode step (each produces one token).
+    #[serde(default = "one")]
+    pub batch: u64,
+    /// Decode tokens per second (`batch / decode_s`).
     pub decode_tokens_per_s: f64,
     /// Prefill latency of the prompt in seconds.
     pub prefill_s: f64,
@@ -193,7 +200,10 @@ impl Pipe {
     }
 }
 
-/// Cycles of one pass of `rows` tokens (positions `p0..p0+rows`) through the model.
+/// Cycles of one pass of `rows` tokens through the model: positions
+/// `p0..p0+rows` of one sequence, or with `decode` one token at `p0` of
+/// each of `rows` sequences (a batched decode step: weights once, each
+/// sequence's attention over its own cache).
 #[allow(clippy::too_many_arguments)]
 fn pass(
     cfg: &EngineConfig,
@@ -217,13 +227,15 @@ fn pass(
     };
     let chans = cfg.channels as f64;
     let mut li = 0;
-    let lend = p0 + rows;
+    let lend = if decode { p0 + 1 } else { p0 + rows };
+    // Attention repeats per sequence in a decode step.
+    let seqs = if decode { rows } else { 1 };
     // Older positions of one KV head and kind on one channel.
     let kv_rows = p0.div_ceil(cfg.channels as u64);
     let kv_load = dma::transfer_cycles(0, kv_rows, kvr, kvr, cfg, mt);
     let mut pipe = Pipe::new(restart_latency(mt) as f64);
     for k in &ks.kernels {
-        let last_only = k.last_block_only();
+        let last_only = k.last_block_only() && !decode;
         let m = if last_only { 1 } else { rows };
         match &k.kind {
             KernelKind::Linear { k: kk, n, .. } => {
@@ -332,8 +344,8 @@ fn pass(
                 ..
             } => {
                 let g = heads / kv_heads;
-                let kv_bytes = 2.0 * (*kv_heads * p0) as f64 * kvr as f64;
-                let mem = (2 * kv_heads) as f64 * kv_load + restart_latency(mt) as f64;
+                let kv_bytes = 2.0 * (seqs * *kv_heads * p0) as f64 * kvr as f64;
+                let mem = (2 * seqs * kv_heads) as f64 * kv_load + restart_latency(mt) as f64;
                 let (qk, pv) = if decode {
                     (
                         matmul(cfg, 1, g, lend, *d, 0),
@@ -368,7 +380,7 @@ fn pass(
                     }),
                     cfg,
                 );
-                let own = u64::from(rows > 1)
+                let own = u64::from(!decode && rows > 1)
                     * 2
                     * sfu(
                         Op::Requant(Requant {
@@ -382,7 +394,7 @@ fn pass(
                 // its compute.
                 let per_head = (qk + pv + sm + rq + own + 4) as f64;
                 let mut done = [pipe.comp; 2];
-                for h in 0..*kv_heads as usize {
+                for h in 0..(seqs * *kv_heads) as usize {
                     let ready = done[h % 2];
                     let loaded = pipe.fetch(ready, 2.0 * kv_load);
                     pipe.comp = pipe.comp.max(loaded + 2.0) + per_head;
@@ -399,7 +411,7 @@ fn pass(
                 } else {
                     (g * rows.div_ceil(16)) as f64
                 };
-                st.instrs += *kv_heads as f64 * (2.0 * chans + passes * 5.0);
+                st.instrs += (seqs * *kv_heads) as f64 * (2.0 * chans + passes * 5.0);
             }
             KernelKind::Input { .. } | KernelKind::Output { .. } => {}
         }
@@ -408,8 +420,10 @@ fn pass(
     st
 }
 
-/// Estimates one design: decode at `kv_len` and prefill of `prompt` tokens
-/// in blocks of `mb`, with weight slots of `slot_rows` rows.
+/// Estimates one design: a decode step of `batch` sequences at `kv_len`
+/// and prefill of `prompt` tokens in blocks of `mb`, with weight slots of
+/// `slot_rows` rows.
+#[allow(clippy::too_many_arguments)]
 pub fn estimate(
     cfg: &EngineConfig,
     board: &Board,
@@ -417,6 +431,7 @@ pub fn estimate(
     slot_rows: u64,
     mb: u64,
     kv_len: u64,
+    batch: u64,
     prompt: u64,
 ) -> Option<Estimate> {
     let lt = tilings(cfg, ks, slot_rows)?;
@@ -424,7 +439,7 @@ pub fn estimate(
     let wc = weight_cycles(cfg, &lt, &mt);
     let f = cfg.clock_mhz * 1e6;
     let bw = channel_bytes_per_cycle(cfg, board, &mt) * cfg.channels as f64;
-    let d = pass(cfg, ks, &lt, &wc, 1, kv_len - 1, &mt, true);
+    let d = pass(cfg, ks, &lt, &wc, batch.max(1), kv_len - 1, &mt, true);
     // Instruction fetch (32-byte words through one port) bounds the step too.
     let fetch = d.instrs * llmfab_isa::instr::INSTR_BYTES as f64 / cfg.beat_bytes() as f64;
     let decode_cycles = d.cycles.max(fetch) + restart_latency(&mt) as f64;
@@ -441,11 +456,13 @@ pub fn estimate(
     let e_sram = 2.0 * d.bytes * 8.0 * board.sram_pj_per_bit * 1e-12;
     let e_mac = 2.0 * d.macs * board.pj_per_op(cfg.weight_bits, cfg.act_bits) * 1e-12;
     let e_vec = 4.0 * d.sfu_elems * board.pj_per_vector_op * 1e-12;
+    let batch = batch.max(1);
     Some(Estimate {
         decode_s,
-        decode_tokens_per_s: 1.0 / decode_s,
+        batch,
+        decode_tokens_per_s: batch as f64 / decode_s,
         prefill_s: pre / f,
-        energy_per_token_j: e_static + e_dram + e_sram + e_mac + e_vec,
+        energy_per_token_j: (e_static + e_dram + e_sram + e_mac + e_vec) / batch as f64,
         decode_bytes: d.bytes,
         bandwidth: bw * f,
         memory_bound_share: (d.mem_cycles / d.cycles.max(1.0)).min(1.0),

@@ -70,8 +70,13 @@ pub fn render(x: &Exploration) -> String {
     );
     let _ = writeln!(
         s,
-        "  decode (context {}): {:.1} tokens/s ({:.1} % of the {:.1} tokens/s HBM roofline; {:.0} % memory-bound), effective bandwidth {:.0} GB/s",
+        "  decode (context {}{}): {:.1} tokens/s ({:.1} % of the {:.1} tokens/s HBM roofline; {:.0} % memory-bound), effective bandwidth {:.0} GB/s",
         x.options.kv_len,
+        if x.options.batch > 1 {
+            format!(", {} sequences", x.options.batch)
+        } else {
+            String::new()
+        },
         e.decode_tokens_per_s,
         100.0 * e.decode_tokens_per_s / x.roofline_tokens_per_s,
         x.roofline_tokens_per_s,
