@@ -143,6 +143,9 @@ fn bad_input_exits_2_and_writes_nothing() {
         (&["--quant", "fp16"], "floating-point"),
         (&["--kv-len", "4096"], "--kv-len"),
         (&["--objective", "speed"], "--objective"),
+        (&["--batch", "0"], "--batch: 0 sequences"),
+        (&["--batch", "1,5000"], "expected 1..=4096"),
+        (&["--batch", "two"], "--batch"),
     ];
     for (i, (extra, want)) in cases.iter().enumerate() {
         let out = d.join(format!("out{i}"));
