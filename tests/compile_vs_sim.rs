@@ -77,22 +77,26 @@ fn small_llama() -> ModelSpec {
     }
 }
 
+/// Asserts the prediction within [`TOLERANCE`] of the simulation.
+fn assert_close(label: &str, sim: u64, pred: f64) {
+    let err = (pred - sim as f64).abs() / sim as f64;
+    println!(
+        "{label}: simulated {sim} cycles, predicted {pred:.0} ({:+.1} %)",
+        100.0 * (pred / sim as f64 - 1.0)
+    );
+    assert!(
+        err <= TOLERANCE,
+        "{label}: predicted {pred:.0} vs simulated {sim} cycles: {:.1} % off",
+        100.0 * err
+    );
+}
+
 #[test]
 fn explorer_predicts_the_simulated_decode_step() {
     let req = request(small_llama(), 512, vec![16]);
     let art = compile(&req).unwrap();
     let (sim, pred) = decode_cycles(&art, &req.board);
-    let err = (pred - sim as f64).abs() / sim as f64;
-    println!(
-        "{}: simulated {sim} cycles, predicted {pred:.0} ({:+.1} %)",
-        art.config.name,
-        100.0 * (pred / sim as f64 - 1.0)
-    );
-    assert!(
-        err <= TOLERANCE,
-        "predicted {pred:.0} vs simulated {sim} cycles: {:.1} % off",
-        100.0 * err
-    );
+    assert_close(&art.config.name, sim, pred);
 }
 
 /// The same for a batched decode step: 4 sequences, weights streamed once,
@@ -104,17 +108,7 @@ fn explorer_predicts_the_simulated_batched_decode_step() {
     let x = art.report.exploration.as_ref().unwrap();
     assert_eq!(x.options.batch, 4);
     let (sim, pred) = decode_cycles(&art, &req.board);
-    let err = (pred - sim as f64).abs() / sim as f64;
-    println!(
-        "{} batch 4: simulated {sim} cycles, predicted {pred:.0} ({:+.1} %)",
-        art.config.name,
-        100.0 * (pred / sim as f64 - 1.0)
-    );
-    assert!(
-        err <= TOLERANCE,
-        "predicted {pred:.0} vs simulated {sim} cycles: {:.1} % off",
-        100.0 * err
-    );
+    assert_close(&format!("{} batch 4", art.config.name), sim, pred);
     assert!(
         (x.chosen.estimate.decode_tokens_per_s * x.chosen.estimate.decode_s - 4.0).abs() < 1e-9
     );
@@ -144,7 +138,6 @@ fn llama2_7b_decode_vs_hbm_bound() {
         100.0 * tps / bound,
         100.0 * (pred / sim as f64 - 1.0)
     );
-    let err = (pred - sim as f64).abs() / sim as f64;
-    assert!(err <= TOLERANCE, "prediction {:.1} % off", 100.0 * err);
+    assert_close("decode_4096", sim, pred);
     assert!(tps <= bound, "faster than the HBM roofline");
 }
