@@ -212,6 +212,12 @@ fn tiny_model_report_tables_match_their_csv_and_reruns_are_identical() {
     assert_eq!(sim[1][0], "decode_32");
     assert!(sim[1][1]["cycles"].as_u64().unwrap() > 0);
     assert!(sim[1][1]["energy"]["total_j"].as_f64().unwrap() > 0.0);
+    // The batched decode step: 8 sequences in one program, more tokens/s
+    // than one sequence (the weights are read once for all of them).
+    assert_eq!(sim[2][0], "decode_32_b8");
+    let secs = |i: usize| sim[i][1]["seconds"].as_f64().unwrap();
+    assert!(8.0 / secs(2) > 1.0 / secs(1), "batch 8 no faster per token");
+    assert!(html.contains("timeline_decode_32_b8"));
     llmfab_compiler::folder::open(&out.join("build")).unwrap();
     assert!(out.join("verilog/llmfab_engine.v").is_file());
     assert!(out.join("verilog/resources.md").is_file());

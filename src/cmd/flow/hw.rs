@@ -47,16 +47,32 @@ fn spread(bins: &mut [f64], total: u64, a: u64, b: u64, amount: f64) {
     }
 }
 
+/// Simulates every compiled phase of the kind (prefill, or the decode steps
+/// of one sequence and of a batch).
 fn simulate(f: &mut Flow, decode: bool) -> Result<(), CliError> {
     let art = f
         .art
         .as_ref()
         .ok_or_else(|| CliError::Internal("simulation before compilation".into()))?;
-    let cp = art
-        .phases
-        .iter()
-        .find(|p| p.phase.name.starts_with("decode") == decode)
-        .ok_or_else(|| CliError::Internal("the build has no such phase".into()))?;
+    let which: Vec<usize> = (0..art.phases.len())
+        .filter(|&i| art.phases[i].phase.name.starts_with("decode") == decode)
+        .collect();
+    if which.is_empty() {
+        return Err(CliError::Internal("the build has no such phase".into()));
+    }
+    for i in which {
+        simulate_phase(f, i)?;
+    }
+    Ok(())
+}
+
+/// Simulates compiled phase `i` and records it in `f.sims`.
+fn simulate_phase(f: &mut Flow, i: usize) -> Result<(), CliError> {
+    let art = f
+        .art
+        .as_ref()
+        .ok_or_else(|| CliError::Internal("simulation before compilation".into()))?;
+    let cp = &art.phases[i];
     let cfg = &art.config;
     let prog = cp.program(&art.prepared.names);
     // The same memory timing and energy constants as `llmfab sim`.
@@ -127,6 +143,7 @@ fn simulate(f: &mut Flow, decode: bool) -> Result<(), CliError> {
     let sim = PhaseSim {
         name: cp.phase.name.clone(),
         seq: cp.phase.seq,
+        batch: cp.phase.batch,
         kv_len: cp.phase.kv_len,
         seconds: rep.seconds,
         roles,

@@ -30,6 +30,7 @@ pub fn simulation(f: &Flow) -> Result<Section, CliError> {
     let mut t = Table::new("simulated_phases", "Simulated runs", src.clone());
     t.columns(&[
         "program",
+        "sequences",
         "new tokens",
         "context",
         "instructions",
@@ -45,19 +46,20 @@ pub fn simulation(f: &Flow) -> Result<Section, CliError> {
         "bound",
     ]);
     let mut blocks = vec![Block::Para(format!(
-        "The compiled programs run on the timing model of the {} engine at {} MHz: prefill of the {}-token prompt gives the time to first token; one decode step at the final context ({} positions) gives the slowest step of the request. The engine roofline is the least time the engine's own peaks (MACs, SFU lanes, memory ports capped by the board) allow for the same work.",
+        "The compiled programs run on the timing model of the {} engine at {} MHz: prefill of the {}-token prompt gives the time to first token; one decode step at the final context ({} positions) gives the slowest step of the request; where it fits, the same step for a batch of sequences (one program, each sequence with its own KV cache at that context, the weights read once for all) shows what batching buys. The engine roofline is the least time the engine's own peaks (MACs, SFU lanes, memory ports capped by the board) allow for the same work.",
         cfg.name, num(cfg.clock_mhz), f.prompt, f.kv_len()
     ))];
     for s in &f.sims {
         let r = &s.report;
         t.row(vec![
             s.name.clone(),
-            s.seq.to_string(),
+            s.batch.to_string(),
+            s.tokens().to_string(),
             s.kv_len.to_string(),
             r.instructions.to_string(),
             r.cycles.to_string(),
             num(s.seconds * 1e3),
-            num(s.seq as f64 / s.seconds.max(1e-30)),
+            num(s.tokens() as f64 / s.seconds.max(1e-30)),
             pct(r.units.matrix_utilization),
             pct(r.units.mac_utilization),
             pct(r.units.sfu_utilization),
@@ -376,7 +378,9 @@ pub fn energy(f: &Flow) -> Result<Section, CliError> {
     ]);
     let mut bars = Vec::new();
     for (name, secs, e) in &f.energy {
-        let tokens = f.sims.iter().find(|x| &x.name == name).map_or(1, |x| x.seq) as f64;
+        let sim = f.sims.iter().find(|x| &x.name == name);
+        let tokens = sim.map_or(1, |x| x.tokens()) as f64;
+        let one_sequence = sim.is_none_or(|x| x.batch == 1);
         t.row(vec![
             name.clone(),
             num(secs * 1e3),
@@ -387,7 +391,7 @@ pub fn energy(f: &Flow) -> Result<Section, CliError> {
             num(e.total_j),
             num(e.total_j / tokens),
         ]);
-        if name.starts_with("decode") {
+        if name.starts_with("decode") && one_sequence {
             for (i, (k, v)) in [
                 ("compute", e.compute_j),
                 ("DRAM", e.dram_j),

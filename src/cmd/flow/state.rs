@@ -40,10 +40,12 @@ pub struct RoleSim {
 /// One simulated phase.
 #[derive(Clone, Debug)]
 pub struct PhaseSim {
-    /// Program name (`prefill_512`, `decode_640`).
+    /// Program name (`prefill_512`, `decode_640`, `decode_640_b8`).
     pub name: String,
-    /// New tokens.
+    /// New tokens per sequence.
     pub seq: u64,
+    /// Sequences (a batched decode step: more than one).
+    pub batch: u64,
     /// Positions the last token attends.
     pub kv_len: u64,
     /// Seconds at the engine clock.
@@ -57,6 +59,13 @@ pub struct PhaseSim {
     /// Utilisation over time: (fraction of the run, compute busy, memory
     /// bandwidth used) per bin.
     pub timeline: Vec<(f64, f64, f64)>,
+}
+
+impl PhaseSim {
+    /// Tokens the run produces (new tokens of every sequence).
+    pub fn tokens(&self) -> u64 {
+        self.seq * self.batch
+    }
 }
 
 /// The Verilog step's result.

@@ -12,6 +12,10 @@ use llmfab_compiler::{compile, engine_quant, folder, CompileRequest};
 use llmfab_models::{Attention, BuildOptions, Graph};
 use llmfab_reports::{analyze, Input, Phase, Scenario};
 
+/// Sequences of the batched decode step the flow also compiles and
+/// simulates (one program, weights streamed once for all of them).
+pub const FLOW_BATCH: u64 = 8;
+
 /// One step of the flow.
 pub struct Step {
     /// Shown in the progress display.
@@ -91,6 +95,7 @@ fn exploration(f: &mut Flow) -> Result<(), CliError> {
 }
 
 /// Step 3: lowering of the prompt's prefill and of the last decode step
+/// (one sequence, and [`FLOW_BATCH`] sequences when their KV caches fit)
 /// onto the chosen engine, written as `build/` (what `llmfab sim` and
 /// `llmfab bitstream` read).
 fn compilation(f: &mut Flow) -> Result<(), CliError> {
@@ -98,7 +103,7 @@ fn compilation(f: &mut Flow) -> Result<(), CliError> {
         .exploration
         .clone()
         .ok_or_else(|| CliError::Internal("compilation before exploration".into()))?;
-    let req = CompileRequest {
+    let mut req = CompileRequest {
         spec: f.spec.clone(),
         source: f.source.clone(),
         quant: f.quant.clone(),
@@ -106,12 +111,24 @@ fn compilation(f: &mut Flow) -> Result<(), CliError> {
         objective: f.objective,
         kv_len: f.kv_len(),
         buckets: vec![f.prompt],
-        batches: vec![1],
+        batches: vec![1, FLOW_BATCH],
         config: Some(x.chosen.config.clone()),
         verify: true,
         calibration: None,
     };
-    let mut art = compile(&req).map_err(compile_err)?;
+    // The batched step needs FLOW_BATCH KV caches; a model that fits one
+    // sequence only gets the single-sequence step, and the report says so.
+    let mut art = match compile(&req) {
+        Ok(a) => a,
+        Err(e @ llmfab_compiler::CompileError::DoesNotFit { .. }) => {
+            f.missing.push(format!(
+                "the decode step of {FLOW_BATCH} sequences is not compiled: {e}"
+            ));
+            req.batches = vec![1];
+            compile(&req).map_err(compile_err)?
+        }
+        Err(e) => return Err(compile_err(e)),
+    };
     art.report.exploration = Some(x);
     folder::write(&f.dir.join("build"), &art, false).map_err(compile_err)?;
     f.art = Some(art);
