@@ -23,14 +23,23 @@ pub fn scratch(name: &str) -> PathBuf {
     d
 }
 
-/// Compiles `files` with `tb` as top and returns the simulation's stdout.
+/// Compiles `sources` with `tb` (module `tb`) as top and returns the
+/// simulation's stdout; the scratch directory is removed afterwards.
 pub fn run_icarus(name: &str, sources: &str, tb: &str) -> String {
     let d = scratch(name);
+    let out = run_icarus_in(&d, sources, tb);
+    let _ = std::fs::remove_dir_all(&d);
+    out
+}
+
+/// [`run_icarus`] in an existing directory `d`, which the testbench may
+/// read input files from and write output files to (left in place).
+pub fn run_icarus_in(d: &std::path::Path, sources: &str, tb: &str) -> String {
     std::fs::write(d.join("dut.v"), sources).unwrap();
     std::fs::write(d.join("tb.v"), tb).unwrap();
     let out = Command::new("iverilog")
         .args(["-g2012", "-o", "sim", "-s", "tb", "dut.v", "tb.v"])
-        .current_dir(&d)
+        .current_dir(d)
         .output()
         .expect("iverilog is installed (Debian package iverilog)");
     assert!(
@@ -40,7 +49,7 @@ pub fn run_icarus(name: &str, sources: &str, tb: &str) -> String {
     );
     let out = Command::new("vvp")
         .args(["-n", "sim"])
-        .current_dir(&d)
+        .current_dir(d)
         .output()
         .expect("vvp");
     assert!(
@@ -48,7 +57,6 @@ pub fn run_icarus(name: &str, sources: &str, tb: &str) -> String {
         "vvp failed:\n{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let _ = std::fs::remove_dir_all(&d);
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 

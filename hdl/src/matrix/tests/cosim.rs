@@ -4,13 +4,12 @@
 //! bit) and `llmfab_isa::timing::matrix` (cycles of every instruction).
 
 use crate::matrix::top::Options;
-use crate::testing::icarus::scratch;
+use crate::testing::icarus::{run_icarus_in, scratch};
 use llmfab_isa::instr::{Instr, Matmul, Op};
 use llmfab_isa::random::Rng;
 use llmfab_isa::timing::matrix::matmul_cycles;
 use llmfab_isa::{check_instr, encode, EngineConfig, Machine};
 use std::fmt::Write as _;
-use std::process::Command;
 
 /// A random valid `matmul` for `cfg` (rejection-sampled against `check_instr`).
 pub fn random_matmul(cfg: &EngineConfig, rng: &mut Rng, mode: u64, bsrc: u64) -> Matmul {
@@ -121,7 +120,6 @@ pub fn run_unit(
 ) -> Cosim {
     let unit = crate::matrix::verilog_with(cfg, opts).expect("unit verilog");
     let d = scratch(&format!("cosim-{tag}"));
-    std::fs::write(d.join("dut.v"), unit).unwrap();
     std::fs::write(d.join("abuf.hex"), hex_bytes(&init.abuf)).unwrap();
     std::fs::write(d.join("wbuf.hex"), hex_bytes(&init.wbuf)).unwrap();
     std::fs::write(d.join("kvbuf.hex"), hex_bytes(&init.kvbuf)).unwrap();
@@ -135,28 +133,7 @@ pub fn run_unit(
         words.push('\n');
     }
     std::fs::write(d.join("prog.hex"), words).unwrap();
-    std::fs::write(d.join("tb.v"), testbench(cfg, prog.len())).unwrap();
-    let out = Command::new("iverilog")
-        .args(["-g2012", "-o", "sim", "-s", "tb", "dut.v", "tb.v"])
-        .current_dir(&d)
-        .output()
-        .expect("iverilog is installed (Debian package iverilog)");
-    assert!(
-        out.status.success(),
-        "iverilog failed:\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let out = Command::new("vvp")
-        .args(["-n", "sim"])
-        .current_dir(&d)
-        .output()
-        .expect("vvp");
-    assert!(
-        out.status.success(),
-        "vvp failed:\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    let stdout = run_icarus_in(&d, &unit, &testbench(cfg, prog.len()));
     let mut cycles = Vec::new();
     let mut errors = Vec::new();
     for l in stdout.lines() {

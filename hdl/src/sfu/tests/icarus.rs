@@ -1,7 +1,7 @@
 //! Verilator lint of emitted SFU Verilog; Icarus runs come from the shared
 //! [`crate::testing::icarus`].
 
-pub use crate::testing::icarus::{comb_tb, parse_hex, run_icarus, scratch};
+pub use crate::testing::icarus::{comb_tb, parse_hex, run_icarus, run_icarus_in, scratch};
 use std::process::Command;
 
 /// `verilator --lint-only -Wall` of `sources` with `top`; returns the

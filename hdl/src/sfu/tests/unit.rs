@@ -5,7 +5,7 @@
 //! instruction's `done − start` must equal `timing::sfu::cycles`.
 //! `SFU_SEED=…` reruns a seed (printed on failure).
 
-use super::icarus::run_icarus;
+use super::icarus::run_icarus_in;
 use llmfab_isa::instr::{
     Add, Buf, Gelu, Instr, Layernorm, Mul, Op, Requant, Rmsnorm, Rope, Silu, Softmax,
 };
@@ -450,28 +450,6 @@ pub fn check_unit(cfg: &EngineConfig, seed: u64, instrs: &[Instr]) -> Vec<String
     }
     let _ = std::fs::remove_dir_all(&d);
     fails
-}
-
-fn run_icarus_in(d: &std::path::Path, sources: &str, tb: &str) -> String {
-    let _ = run_icarus;
-    std::fs::write(d.join("dut.v"), sources).unwrap();
-    std::fs::write(d.join("tb.v"), tb).unwrap();
-    let out = std::process::Command::new("iverilog")
-        .args(["-g2012", "-o", "sim", "-s", "tb", "dut.v", "tb.v"])
-        .current_dir(d)
-        .output()
-        .expect("iverilog");
-    assert!(
-        out.status.success(),
-        "iverilog failed:\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let out = std::process::Command::new("vvp")
-        .args(["-n", "sim"])
-        .current_dir(d)
-        .output()
-        .expect("vvp");
-    String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
 fn seeds() -> Vec<u64> {
