@@ -56,6 +56,9 @@ pub const DSP_PER_CHANNEL: f64 = 4.0;
 pub const LUT_MUX_PER_COL: f64 = 300.0;
 /// LUTs of fetch, dispatch, tokens, executors and the AXI4-Lite control.
 pub const LUT_CONTROL: f64 = 1100.0;
+/// Flip-flops of the same blocks (the core leaf table: 202 + 133 + 34 +
+/// 32 + 2·1 + 8).
+pub const FF_CONTROL: f64 = 411.0;
 /// BRAM36 of the instruction queues and the SBUF.
 pub const BRAM_FIXED: u64 = 16;
 /// Words of one URAM (72 bits wide).
@@ -110,7 +113,7 @@ pub fn logic(cfg: &EngineConfig, board: &Board) -> Logic {
         + sfu * FF_PER_SFU_LANE
         + SFU_CTL.1
         + ch * FF_PER_CHANNEL
-        + LUT_CONTROL;
+        + FF_CONTROL;
     Logic { dsp, lut, ff }
 }
 
