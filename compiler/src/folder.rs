@@ -42,7 +42,7 @@ pub struct PhaseEntry {
     /// Positions the last token attends to.
     pub kv_len: u64,
     /// Sequences of a batched decode step (1 otherwise).
-    #[serde(default = "one")]
+    #[serde(default = "crate::one_sequence")]
     pub batch: u64,
     /// Program binary, relative to the folder.
     pub binary: String,
@@ -50,10 +50,6 @@ pub struct PhaseEntry {
     pub assembly: String,
     /// Instructions.
     pub instructions: u64,
-}
-
-fn one() -> u64 {
-    1
 }
 
 /// One file with its size and FNV-1a 64 hash.

@@ -40,3 +40,9 @@ pub use lower::{LowerOptions, Phase};
 pub use memmap::MemMap;
 pub use qplan::QuantPlan;
 pub use support::{engine_quant, EngineQuant};
+
+/// Serde default of the batch fields (phases, manifests, memory maps and
+/// estimates written before batched decode existed hold one sequence).
+pub(crate) fn one_sequence() -> u64 {
+    1
+}

@@ -68,12 +68,8 @@ pub struct KvMap {
     /// Positions held.
     pub positions: u64,
     /// Sequences held (the largest batch of the build).
-    #[serde(default = "one")]
+    #[serde(default = "crate::one_sequence")]
     pub seqs: u64,
-}
-
-fn one() -> u64 {
-    1
 }
 
 impl KvMap {

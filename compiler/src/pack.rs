@@ -232,6 +232,15 @@ pub struct KvRow {
     pub pos: u64,
 }
 
+/// Channel and byte address of a KV row.
+fn kv_at(cfg: &EngineConfig, pre: &Prepared, r: KvRow) -> (usize, usize) {
+    let (ch, addr) = pre
+        .map
+        .kv
+        .row(cfg.channels as u64, r.seq, r.layer, r.head, r.kind, r.pos);
+    (ch as usize, addr as usize)
+}
+
 /// Reads one cached KV row of `head_dim` elements.
 pub fn read_kv(
     cfg: &EngineConfig,
@@ -240,24 +249,18 @@ pub fn read_kv(
     r: KvRow,
     head_dim: u64,
 ) -> Vec<i64> {
-    let (ch, addr) = pre
-        .map
-        .kv
-        .row(cfg.channels as u64, r.seq, r.layer, r.head, r.kind, r.pos);
+    let (ch, addr) = kv_at(cfg, pre, r);
     (0..head_dim as usize)
-        .map(|i| get_packed(&hbm[ch as usize], addr as usize, i, cfg.kv_bits))
+        .map(|i| get_packed(&hbm[ch], addr, i, cfg.kv_bits))
         .collect()
 }
 
 /// Writes one KV row (`values` at the cache's bit width) into the image,
 /// as a previous step would have stored it.
 pub fn write_kv(cfg: &EngineConfig, pre: &Prepared, hbm: &mut [Vec<u8>], r: KvRow, values: &[i64]) {
-    let (ch, addr) = pre
-        .map
-        .kv
-        .row(cfg.channels as u64, r.seq, r.layer, r.head, r.kind, r.pos);
+    let (ch, addr) = kv_at(cfg, pre, r);
     for (i, v) in values.iter().enumerate() {
-        put_packed(&mut hbm[ch as usize], addr as usize, i, *v, cfg.kv_bits);
+        put_packed(&mut hbm[ch], addr, i, *v, cfg.kv_bits);
     }
 }
 

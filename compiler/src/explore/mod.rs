@@ -131,10 +131,6 @@ impl Objective {
     }
 }
 
-fn one() -> u64 {
-    1
-}
-
 /// Explorer options.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ExploreOptions {
@@ -144,7 +140,7 @@ pub struct ExploreOptions {
     pub kv_len: u64,
     /// Sequences of the decode step that is optimised (its tokens/s and
     /// energy per token count all of them).
-    #[serde(default = "one")]
+    #[serde(default = "crate::one_sequence")]
     pub batch: u64,
     /// Prompt length whose prefill latency is optimised.
     pub prompt: u64,

@@ -37,17 +37,13 @@ pub fn restart_latency(mt: &MemTiming) -> u64 {
     llmfab_isa::timing::read_latency(mt) + 16
 }
 
-fn one() -> u64 {
-    1
-}
-
 /// Estimated figures of one design.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Estimate {
     /// Seconds per decode step.
     pub decode_s: f64,
     /// Sequences per decode step (each produces one token).
-    #[serde(default = "one")]
+    #[serde(default = "crate::one_sequence")]
     pub batch: u64,
     /// Decode tokens per second (`batch / decode_s`).
     pub decode_tokens_per_s: f64,
@@ -439,7 +435,8 @@ pub fn estimate(
     let wc = weight_cycles(cfg, &lt, &mt);
     let f = cfg.clock_mhz * 1e6;
     let bw = channel_bytes_per_cycle(cfg, board, &mt) * cfg.channels as f64;
-    let d = pass(cfg, ks, &lt, &wc, batch.max(1), kv_len - 1, &mt, true);
+    let batch = batch.max(1);
+    let d = pass(cfg, ks, &lt, &wc, batch, kv_len - 1, &mt, true);
     // Instruction fetch (32-byte words through one port) bounds the step too.
     let fetch = d.instrs * llmfab_isa::instr::INSTR_BYTES as f64 / cfg.beat_bytes() as f64;
     let decode_cycles = d.cycles.max(fetch) + restart_latency(&mt) as f64;
@@ -456,7 +453,6 @@ pub fn estimate(
     let e_sram = 2.0 * d.bytes * 8.0 * board.sram_pj_per_bit * 1e-12;
     let e_mac = 2.0 * d.macs * board.pj_per_op(cfg.weight_bits, cfg.act_bits) * 1e-12;
     let e_vec = 4.0 * d.sfu_elems * board.pj_per_vector_op * 1e-12;
-    let batch = batch.max(1);
     Some(Estimate {
         decode_s,
         batch,

@@ -50,12 +50,8 @@ pub struct Phase {
     /// Positions the last new token attends to (its own included).
     pub kv_len: u64,
     /// Sequences decoded together (1 but in a batched decode step).
-    #[serde(default = "one")]
+    #[serde(default = "crate::one_sequence")]
     pub batch: u64,
-}
-
-fn one() -> u64 {
-    1
 }
 
 impl Phase {
